@@ -1,0 +1,91 @@
+using Wsd.Config;
+using Wsd.Observability;
+
+namespace Wsd.Cli;
+
+/// <summary>The <c>wsd</c> commands (SPEC §2). Exit codes: 0 success, 1 failure, 2 usage error.</summary>
+public static class CommandLine
+{
+    const string Usage = """
+        usage:
+          wsd run [--config FILE] [--verbose]   serve (the embedded default when no FILE is given)
+          wsd config validate FILE              check a configuration file
+          wsd config default                    print the embedded default configuration
+          wsd version                           print the version
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return args switch
+            {
+                ["run", .. var rest] => await Serve(rest),
+                ["version" or "--version"] => Print($"wsd {BuildInfo.Version}"),
+                ["config", "validate", var file] => Validate(file),
+                ["config", "default"] => Print(ConfigLoader.DefaultJson()),
+                ["help" or "--help" or "-h"] => Print(Usage),
+                _ => UsageError(args.Length == 0 ? "no command given" : $"unknown command '{string.Join(' ', args)}'"),
+            };
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"wsd: invalid configuration: {e.Message}");
+            return 1;
+        }
+    }
+
+    static async Task<int> Serve(string[] args)
+    {
+        string? configFile = null;
+        bool verbose = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--config" or "-c" when i + 1 < args.Length:
+                    configFile = args[++i];
+                    break;
+                case "--verbose" or "-v":
+                    verbose = true;
+                    break;
+                default:
+                    return UsageError($"unknown option '{args[i]}' for run");
+            }
+        }
+
+        var config = ConfigLoader.Load(configFile);
+        var daemon = Program.BuildDaemon(config, verbose);
+        try
+        {
+            await daemon.RunAsync();
+        }
+        catch (IOException e)
+        {
+            // Typically an address already in use: say which and stop, no stack trace.
+            Console.Error.WriteLine($"wsd: cannot serve: {e.Message}");
+            return 1;
+        }
+        return 0;
+    }
+
+    static int Validate(string file)
+    {
+        ConfigLoader.Load(file);
+        Console.WriteLine($"{file}: ok");
+        return 0;
+    }
+
+    static int Print(string text)
+    {
+        Console.WriteLine(text);
+        return 0;
+    }
+
+    static int UsageError(string problem)
+    {
+        Console.Error.WriteLine($"wsd: {problem}");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+}

@@ -1,0 +1,53 @@
+namespace Wsd.Config;
+
+/// <summary>Checks a parsed configuration; each problem names its key so an operator can fix it.</summary>
+public static class ConfigValidator
+{
+    static readonly string[] LogLevels = ["trace", "debug", "info", "warning", "error", "critical"];
+    static readonly string[] StorageKinds = ["local"];
+
+    public static List<string> Validate(WsdConfig config)
+    {
+        var problems = new List<string>();
+
+        bool serviceOk = ListenAddress.TryParse(config.Service.Address, out var service, out var error);
+        if (!serviceOk)
+            problems.Add($"service.address: {error}");
+        bool healthOk = ListenAddress.TryParse(config.Health.Address, out var health, out error);
+        if (!healthOk)
+            problems.Add($"health.address: {error}");
+        if (serviceOk && healthOk && service.Port == health.Port)
+            problems.Add("health.address: must use another port than service.address");
+
+        if (config.Service.Tls is { } tls)
+        {
+            if (tls.CertPath.Length == 0 || tls.KeyPath.Length == 0)
+                problems.Add("service.tls: certPath and keyPath are both required when tls is set");
+            RequireFile(problems, "service.tls.certPath", tls.CertPath);
+            RequireFile(problems, "service.tls.keyPath", tls.KeyPath);
+            RequireFile(problems, "service.tls.caPath", tls.CaPath);
+        }
+        if (config.Service.ShutdownGracePeriod <= TimeSpan.Zero)
+            problems.Add("service.shutdownGracePeriod: must be positive");
+        if (config.Service.MaxReceiveMessageBytes < 4096)
+            problems.Add("service.maxReceiveMessageBytes: must be at least 4096");
+
+        if (!LogLevels.Contains(config.Log.Level))
+            problems.Add($"log.level: '{config.Log.Level}' is not one of {string.Join(", ", LogLevels)}");
+
+        if (string.IsNullOrWhiteSpace(config.Content.WorkingArea))
+            problems.Add("content.workingArea: must not be empty");
+        if (!StorageKinds.Contains(config.Content.Storage.Kind))
+            problems.Add($"content.storage.kind: '{config.Content.Storage.Kind}' is not one of {string.Join(", ", StorageKinds)}");
+        else if (config.Content.Storage.Kind == "local" && string.IsNullOrWhiteSpace(config.Content.Storage.Local.Root))
+            problems.Add("content.storage.local.root: must not be empty");
+
+        return problems;
+    }
+
+    static void RequireFile(List<string> problems, string key, string path)
+    {
+        if (path.Length > 0 && !File.Exists(path))
+            problems.Add($"{key}: file '{path}' does not exist");
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json.Serialization;
+
+namespace Wsd.Config;
+
+/// <summary>
+/// The whole configuration file. Every property has a default, and the defaults together are the
+/// embedded default that <c>wsd run</c> serves without a file (SPEC §2).
+/// </summary>
+public sealed class WsdConfig
+{
+    /// <summary>The content API (wsdaemon.WorkspaceContentService) listener.</summary>
+    public ServiceConfig Service { get; set; } = new();
+
+    /// <summary>The HTTP listener for /ready, /live and /metrics.</summary>
+    public HealthConfig Health { get; set; } = new();
+
+    public LogConfig Log { get; set; } = new();
+
+    public ContentConfig Content { get; set; } = new();
+}
+
+public sealed class ServiceConfig
+{
+    /// <summary><c>host:port</c> of the content API; an IP address, <c>localhost</c> or empty host for all.</summary>
+    public string Address { get; set; } = "127.0.0.1:8080";
+
+    /// <summary>Absent: plaintext HTTP/2. Present: TLS 1.2/1.3, and client certificates required when a CA is set.</summary>
+    public TlsConfig? Tls { get; set; }
+
+    /// <summary>How long running calls may take to finish after SIGTERM before the process exits anyway.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Largest request message accepted; upstream allowed 100 MiB (REF §1.6).</summary>
+    public int MaxReceiveMessageBytes { get; set; } = 100 * 1024 * 1024;
+}
+
+public sealed class TlsConfig
+{
+    /// <summary>PEM server certificate (chain).</summary>
+    public string CertPath { get; set; } = "";
+
+    /// <summary>PEM private key of the server certificate.</summary>
+    public string KeyPath { get; set; } = "";
+
+    /// <summary>PEM CA bundle; when set, every client must present a certificate signed by it.</summary>
+    public string CaPath { get; set; } = "";
+}
+
+public sealed class HealthConfig
+{
+    /// <summary><c>host:port</c> serving /ready, /live and /metrics over HTTP/1.1.</summary>
+    public string Address { get; set; } = "127.0.0.1:9500";
+}
+
+public sealed class LogConfig
+{
+    /// <summary>One of trace, debug, info, warning, error, critical; <c>--verbose</c> forces debug.</summary>
+    public string Level { get; set; } = "info";
+}
+
+public sealed class ContentConfig
+{
+    /// <summary>Directory holding each workspace's content, service directory and session file (REF §2.1).</summary>
+    public string WorkingArea { get; set; } = "./.wsd/workspaces";
+
+    public StorageConfig Storage { get; set; } = new();
+}
+
+public sealed class StorageConfig
+{
+    /// <summary><c>local</c> (objects as files under <see cref="LocalStorageConfig.Root"/>).</summary>
+    public string Kind { get; set; } = "local";
+
+    public LocalStorageConfig Local { get; set; } = new();
+}
+
+public sealed class LocalStorageConfig
+{
+    public string Root { get; set; } = "./.wsd/storage";
+}

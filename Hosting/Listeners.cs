@@ -1,0 +1,30 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Wsd.Config;
+using Wsd.Hosting.WorkspaceSockets;
+
+namespace Wsd.Hosting;
+
+/// <summary>The daemon's three kinds of listener, all on one Kestrel server.</summary>
+static class Listeners
+{
+    public static void Configure(KestrelServerOptions kestrel, WsdConfig config, IPEndPoint service, IPEndPoint health)
+    {
+        kestrel.AddServerHeader = false;
+        kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
+
+        // Content API: gRPC only, so HTTP/2 only (prior knowledge when plaintext, ALPN h2 with TLS).
+        kestrel.Listen(service, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (config.Service.Tls is { } tls)
+                listen.UseHttps(TlsOptions.Create(tls));
+        });
+
+        // Health and metrics: plain HTTP/1.1 for kubelet probes, Prometheus and curl.
+        kestrel.Listen(health, listen => listen.Protocols = HttpProtocols.Http1);
+
+        // Every workspace's daemon.sock, plaintext HTTP/2 as upstream (REF §1.6).
+        kestrel.Listen(WorkspaceSocketsEndPoint.Instance, listen => listen.Protocols = HttpProtocols.Http2);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Wsd.Config;
+
+namespace Wsd.Hosting;
+
+/// <summary>
+/// TLS for the content API: TLS 1.2 and 1.3, and when a CA is configured a client certificate
+/// signed by it is required. Upstream loaded the CA but never asked for a certificate (REF §8.2,
+/// §9.2 item 10); wsd refuses a client without one.
+/// </summary>
+static class TlsOptions
+{
+    public static HttpsConnectionAdapterOptions Create(TlsConfig tls)
+    {
+        var options = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = X509Certificate2.CreateFromPemFile(tls.CertPath, tls.KeyPath),
+            SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ClientCertificateMode = ClientCertificateMode.NoCertificate,
+        };
+        if (tls.CaPath.Length == 0)
+            return options;
+
+        var authorities = new X509Certificate2Collection();
+        authorities.ImportFromPemFile(tls.CaPath);
+        if (authorities.Count == 0)
+            throw new ConfigException($"service.tls.caPath: '{tls.CaPath}' holds no PEM certificate");
+
+        options.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+        options.ClientCertificateValidation = (certificate, _, _) => IsSignedBy(certificate, authorities);
+        return options;
+    }
+
+    // Only the configured CA counts, not the system store: a certificate from any public CA must not
+    // open the content API.
+    static bool IsSignedBy(X509Certificate2 certificate, X509Certificate2Collection authorities)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")); // clientAuth
+        return chain.Build(certificate);
+    }
+}

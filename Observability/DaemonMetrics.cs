@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Wsd.Observability.Metrics;
+using Wsd.Workspaces;
+
+namespace Wsd.Observability;
+
+/// <summary>Process-wide metrics: build, resources, and the working area's free space (REF §8.4).</summary>
+public static class DaemonMetrics
+{
+    public static void Register(MetricRegistry registry, WorkingArea area)
+    {
+        string version = Escape(BuildInfo.Version);
+        registry.Register(new ScrapedValue("wsd_build_info", "Build of the running wsd binary; always 1.",
+            () => 1, constantLabels: $"{{version=\"{version}\",commit=\"{Escape(BuildInfo.Commit)}\"}}"));
+        registry.Register(new ScrapedValue("gitpod_server_version", "Upstream-compatible version marker; always 1.",
+            () => 1, constantLabels: $"{{version=\"{version}\"}}"));
+
+        string hostname = Escape(Environment.GetEnvironmentVariable("NODENAME") ?? Environment.MachineName);
+        registry.Register(new ScrapedValue("gitpod_ws_daemon_working_area_free_bytes",
+            "Bytes available to unprivileged users in the working area's file system.",
+            () => FreeBytes(area.Root), constantLabels: $"{{hostname=\"{hostname}\"}}"));
+
+        double startTime = (Process.GetCurrentProcess().StartTime.ToUniversalTime() - DateTime.UnixEpoch).TotalSeconds;
+        registry.Register(new ScrapedValue("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", () => startTime));
+        registry.Register(new ScrapedValue("process_resident_memory_bytes", "Resident memory size in bytes.", ResidentBytes));
+        registry.Register(new ScrapedValue("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+            () => Environment.CpuUsage.TotalTime.TotalSeconds, type: "counter"));
+        registry.Register(new ScrapedValue("dotnet_gc_heap_size_bytes", "Bytes of managed heap in use after the last collection.",
+            () => GC.GetGCMemoryInfo().HeapSizeBytes));
+    }
+
+    static double FreeBytes(string path)
+    {
+        try
+        {
+            return new DriveInfo(path).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return double.NaN; // as upstream: NaN when statfs fails
+        }
+    }
+
+    // /proc/self/statm: size resident shared ... in pages.
+    static double ResidentBytes()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(fields[1]) * (double)Environment.SystemPageSize;
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException)
+        {
+            return double.NaN;
+        }
+    }
+
+    static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+}

@@ -1,0 +1,95 @@
+using Grpc.HealthCheck;
+using Wsd.Cli;
+using Wsd.Config;
+using Wsd.Hosting;
+using Wsd.Hosting.WorkspaceSockets;
+using Wsd.Observability;
+using Wsd.Observability.Metrics;
+using Wsd.Services;
+using Wsd.Services.Interceptors;
+using Wsd.Workspaces;
+
+namespace Wsd;
+
+/// <summary>The composition root: command dispatch, and the daemon wired together in one place.</summary>
+public static class Program
+{
+    public static Task<int> Main(string[] args) => CommandLine.RunAsync(args);
+
+    /// <summary>Builds the daemon for <paramref name="config"/>; listeners are bound when it is started.</summary>
+    public static WebApplication BuildDaemon(WsdConfig config, bool verbose)
+    {
+        ListenAddress.TryParse(config.Service.Address, out var serviceEndPoint, out _);
+        ListenAddress.TryParse(config.Health.Address, out var healthEndPoint, out _);
+
+        // The empty builder reads no appsettings files and starts no file watcher: the default
+        // host's reload watcher walks the working directory at start, which from "/" costs seconds
+        // (platform notes §2).
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "wsd",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel => Listeners.Configure(kestrel, config, serviceEndPoint, healthEndPoint));
+        builder.Services.AddRoutingCore();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Service.ShutdownGracePeriod);
+        JsonLogging.Configure(builder.Logging, config.Log.Level, verbose);
+
+        var area = new WorkingArea(config.Content.WorkingArea);
+        var metrics = new MetricRegistry();
+        DaemonMetrics.Register(metrics, area);
+
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(area);
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton<GrpcMetrics>();
+        builder.Services.AddSingleton<Readiness>();
+        builder.Services.AddSingleton<IWorkspaceCatalog, SessionFileCatalog>();
+        builder.Services.AddSingleton<WorkspaceSocketHub>();
+        builder.Services.AddSingleton<IWorkspaceSocketServer>(s => s.GetRequiredService<WorkspaceSocketHub>());
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(s => s.GetRequiredService<WorkspaceSocketHub>());
+        builder.Services.AddSingleton<HealthServiceImpl>();
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = config.Service.MaxReceiveMessageBytes;
+            grpc.Interceptors.Add<CallMetricsInterceptor>();
+            grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            grpc.Interceptors.Add<ListenerGuardInterceptor>();
+        });
+
+        var app = builder.Build();
+
+        app.MapGrpcService<WorkspaceContentService>();
+        app.MapGrpcService<InWorkspaceService>();
+        app.MapGrpcService<Services.WorkspaceInfoService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        HealthEndpoints.Map(app, healthEndPoint.Port);
+
+        var health = app.Services.GetRequiredService<HealthServiceImpl>();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("wsd");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            SetServing(health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+            log.LogInformation("wsd {version} serving the content API on {service} ({tls}), health and metrics on {health}, working area {area}",
+                BuildInfo.Version, serviceEndPoint, config.Service.Tls is null ? "plaintext" : "TLS", healthEndPoint, area.Root);
+        });
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            SetServing(health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
+            log.LogInformation("shutting down: no new calls; running calls have {grace} to finish", Duration.Format(config.Service.ShutdownGracePeriod));
+        });
+
+        area.Create();
+        if (config.Content.Storage.Kind == "local")
+            Directory.CreateDirectory(config.Content.Storage.Local.Root);
+        return app;
+    }
+
+    static void SetServing(HealthServiceImpl health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus status)
+    {
+        health.SetStatus("", status);
+        health.SetStatus("wsdaemon.WorkspaceContentService", status);
+    }
+}

@@ -1,0 +1,27 @@
+using Grpc.Core;
+using Wsd.Api.WsDaemon;
+using Wsd.Workspaces;
+
+namespace Wsd.Services;
+
+/// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3).</summary>
+public sealed class WorkspaceContentService(IWorkspaceCatalog catalog) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
+{
+    public override Task<IsWorkspaceExistsResponse> IsWorkspaceExists(IsWorkspaceExistsRequest request, ServerCallContext context) =>
+        Task.FromResult(new IsWorkspaceExistsResponse { Exists = catalog.Exists(request.Id) });
+
+    public override Task<InitWorkspaceResponse> InitWorkspace(InitWorkspaceRequest request, ServerCallContext context) =>
+        throw Unimplemented.Method(nameof(InitWorkspace));
+
+    public override Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context) =>
+        throw Unimplemented.Method(nameof(WaitForInit));
+
+    public override Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context) =>
+        throw Unimplemented.Method(nameof(TakeSnapshot));
+
+    public override Task<DisposeWorkspaceResponse> DisposeWorkspace(DisposeWorkspaceRequest request, ServerCallContext context) =>
+        throw Unimplemented.Method(nameof(DisposeWorkspace));
+
+    public override Task<BackupWorkspaceResponse> BackupWorkspace(BackupWorkspaceRequest request, ServerCallContext context) =>
+        throw Unimplemented.Method(nameof(BackupWorkspace));
+}

@@ -1,0 +1,16 @@
+namespace Wsd.Workspaces;
+
+/// <summary>
+/// Serves the in-workspace API on one unix socket per workspace (REF §7.1). Implemented by the
+/// hosting layer; the workspace lifecycle only says when a socket should exist.
+/// </summary>
+public interface IWorkspaceSocketServer
+{
+    /// <summary>Starts serving <paramref name="workspaceId"/> on <paramref name="socketPath"/>; a no-op when it already is.</summary>
+    Task StartAsync(string workspaceId, string socketPath, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops serving the workspace: the socket file is removed and open connections are closed.</summary>
+    Task StopAsync(string workspaceId);
+
+    bool IsServing(string workspaceId);
+}

@@ -1,0 +1,29 @@
+namespace Wsd.Workspaces;
+
+/// <summary>
+/// Where each workspace's files live (REF §2.1): <c>&lt;area&gt;/&lt;id&gt;/</c> content,
+/// <c>&lt;area&gt;/&lt;id&gt;-daemon/</c> service directory with the workspace socket, and
+/// <c>&lt;area&gt;/&lt;id&gt;.workspace.json</c> the session file. IDs must have passed
+/// <see cref="WorkspaceId.Validate"/>.
+/// </summary>
+public sealed class WorkingArea(string root)
+{
+    public const string ServiceDirSuffix = "-daemon";
+    public const string SessionFileSuffix = ".workspace.json";
+    public const string SocketName = "daemon.sock";
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string ContentDir(string id) => Path.Combine(Root, id);
+
+    public string ServiceDir(string id) => Path.Combine(Root, id + ServiceDirSuffix);
+
+    public string SocketPath(string id) => Path.Combine(ServiceDir(id), SocketName);
+
+    public string SessionFile(string id) => Path.Combine(Root, id + SessionFileSuffix);
+
+    /// <summary>Creates the working area if it is missing (REF §2.5 step 1).</summary>
+    public void Create() =>
+        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+}
