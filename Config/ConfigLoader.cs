@@ -1,10 +1,9 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Wsd.Config;
 
 /// <summary>Reads, checks and completes a configuration file.</summary>
-public static partial class ConfigLoader
+public static class ConfigLoader
 {
     /// <summary>Loads <paramref name="path"/>, or the embedded default when it is null.</summary>
     public static WsdConfig Load(string? path)
@@ -27,6 +26,8 @@ public static partial class ConfigLoader
     /// <summary>Parses configuration JSON; <paramref name="source"/> names it in error messages.</summary>
     public static WsdConfig Parse(ReadOnlySpan<byte> json, string source)
     {
+        if (UnknownKeys.Find(json, ConfigJsonContext.Default.WsdConfig) is var (key, line))
+            throw new ConfigException($"{source}: unknown key '{key}' (line {line})");
         try
         {
             return JsonSerializer.Deserialize(json, ConfigJsonContext.Default.WsdConfig)
@@ -66,20 +67,10 @@ public static partial class ConfigLoader
         }
     }
 
-    // System.Text.Json reports an unknown key as "The JSON property 'x' could not be mapped to any
-    // .NET member contained in type '...'" with the parent object's path: rephrase it in the
-    // file's own terms, with the full key and the line.
     static string Describe(JsonException e)
     {
         string where = e.LineNumber is long line ? $" (line {line + 1})" : "";
-        var unknown = UnknownProperty().Match(e.Message);
-        if (unknown.Success)
-        {
-            string parent = (e.Path ?? "$").TrimStart('$').TrimStart('.');
-            string key = parent.Length == 0 ? unknown.Groups[1].Value : $"{parent}.{unknown.Groups[1].Value}";
-            return $"unknown key '{key}'{where}";
-        }
-        string path = e.Path is { Length: > 1 } p ? $" at '{p.TrimStart('$').TrimStart('.')}'" : "";
+        string path = e.Path is { Length: > 1 } at ? $" at '{at.TrimStart('$').TrimStart('.')}'" : "";
         string detail = e.InnerException?.Message ?? FirstSentence(e.Message);
         return $"invalid value{path}{where}: {detail}";
     }
@@ -89,7 +80,4 @@ public static partial class ConfigLoader
         int end = message.IndexOf(". ", StringComparison.Ordinal);
         return end < 0 ? message : message[..end];
     }
-
-    [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
-    private static partial Regex UnknownProperty();
 }

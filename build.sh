@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# wsd's one entry point for building, running, testing and benchmarking.
+#   ./build.sh deps     install what the build and the tests need (apt, by package name, only if missing)
+#   ./build.sh build    publish the Native AOT daemon to out/wsd and build the tests
+#   ./build.sh run      build, then serve the embedded default in the foreground (extra args go to `wsd run`)
+#   ./build.sh test     deps, build, every test; the last line is "N passed, N failed, N skipped"
+#   ./build.sh bench    whole-process benchmarks (see bench/README.md)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$root"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Packages by name: the AOT linker (clang, which brings binutils and libc6-dev), OpenSSL and zlib
+# headers/archives for static linking, and the real tools the tests drive.
+apt_packages=(clang libc6-dev libssl-dev zlib1g-dev git tar ca-certificates)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+deps() {
+  command -v dotnet >/dev/null || { echo "the .NET 10 SDK (dotnet) is required and not on PATH" >&2; exit 1; }
+  local missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+revision() { git rev-parse --short=12 HEAD 2>/dev/null || echo unknown; }
+
+build() {
+  log "publishing the Native AOT daemon to out/wsd"
+  local logfile=out/build.log
+  mkdir -p out
+  # Trim and AOT warnings are errors in wsd-aot.csproj; the log is kept for the record.
+  if ! dotnet publish wsd-aot.csproj -c Release -o out -p:SourceRevisionId="$(revision)" -nologo >"$logfile" 2>&1; then
+    grep -E 'error|warning' "$logfile" | sort -u >&2 || true
+    echo "build failed; full log in $logfile" >&2
+    exit 1
+  fi
+  if grep -qE 'warning (IL[0-9]+|CS[0-9]+|NU[0-9]+)' "$logfile"; then
+    grep -E 'warning' "$logfile" | sort -u >&2
+    echo "the build printed warnings; see $logfile" >&2
+    exit 1
+  fi
+  log "out/wsd: $(stat -c %s out/wsd) bytes, no trim/AOT warnings"
+  log "building the tests"
+  dotnet build tests/Wsd.Tests -c Release -nologo -v quiet -p:SourceRevisionId="$(revision)" >out/build-tests.log 2>&1 ||
+    { grep -E 'error' out/build-tests.log | sort -u >&2; echo "test build failed; see out/build-tests.log" >&2; exit 1; }
+}
+
+run() {
+  build
+  log "serving the embedded default (Ctrl-C stops)"
+  exec out/wsd run "$@"
+}
+
+test_all() {
+  deps
+  build
+  local results=out/test-results
+  rm -rf "$results"; mkdir -p "$results"
+  local status=0
+  for project in tests/*/*.csproj; do
+    local name; name=$(basename "$project" .csproj)
+    log "testing $name"
+    WSD_BINARY="$root/out/wsd" dotnet test "$project" -c Release --no-build -nologo \
+      --logger "console;verbosity=normal" --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      2>&1 | tee "$results/$name.log" || status=1
+  done
+  # dotnet test's own summary is not the plain line CI reads: total every project's trx counters.
+  local summary
+  summary=$(for project in tests/*/*.csproj; do
+      local trx="$results/$(basename "$project" .csproj).trx"
+      if [ -f "$trx" ]; then grep -o '<Counters [^>]*>' "$trx"; else echo '<Counters failed="1" />'; fi
+    done | awk '
+      function count(name,   m) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) + 0 : 0 }
+      { p += count("passed"); f += count("failed") + count("error") + count("timeout") + count("aborted"); s += count("notExecuted") }
+      END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }') || status=1
+  echo "$summary"
+  return $status
+}
+
+bench() {
+  build
+  log "building the JIT (framework-dependent) build for comparison"
+  dotnet publish wsd-aot.csproj -c Release -o out/jit -p:PublishAot=false -p:SelfContained=false \
+    -p:SourceRevisionId="$(revision)" -nologo >out/build-jit.log 2>&1 ||
+    { tail -20 out/build-jit.log >&2; exit 1; }
+  dotnet run --project bench/Wsd.ProcessBench -c Release -- "$root" "$@"
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  build) build ;;
+  run) shift; run "$@" ;;
+  test) test_all ;;
+  bench) shift; bench "$@" ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

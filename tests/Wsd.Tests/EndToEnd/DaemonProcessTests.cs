@@ -1,0 +1,162 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Wsd.Api.Iws;
+using Wsd.Api.WsDaemon;
+using Wsd.Tests.Support;
+
+namespace Wsd.Tests.EndToEnd;
+
+/// <summary>The AOT binary, started and stopped as an operator would, called over real TCP.</summary>
+public class DaemonProcessTests
+{
+    [Fact]
+    public async Task ServesHealthAnswersIsWorkspaceExistsAndExitsZeroOnSigterm()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using var channel = daemon.Channel();
+
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+        var contentHealth = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "wsdaemon.WorkspaceContentService" });
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, contentHealth.Status);
+
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var reply = await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "3f1c6a9e-0000-4000-8000-000000000001" });
+        Assert.False(reply.Exists);
+
+        Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("shutting down", daemon.Output);
+    }
+
+    [Fact]
+    public async Task BadIdsAreInvalidArgumentWithTheUpstreamText()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+
+        var empty = await Assert.ThrowsAsync<RpcException>(async () => await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest()));
+        Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
+        Assert.Equal("ID is required", empty.Status.Detail);
+
+        var escape = await Assert.ThrowsAsync<RpcException>(async () => await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "../etc" }));
+        Assert.Equal(StatusCode.InvalidArgument, escape.StatusCode);
+        Assert.Contains("only letters, digits", escape.Status.Detail);
+    }
+
+    [Fact]
+    public async Task ASessionFileOnDiskIsAnExistingWorkspace()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        await File.WriteAllTextAsync(dir.Combine("workspaces", "ws-1.workspace.json"), "{}");
+        using var channel = daemon.Channel();
+
+        var reply = await new WorkspaceContentService.WorkspaceContentServiceClient(channel)
+            .IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-1" });
+
+        Assert.True(reply.Exists);
+    }
+
+    [Fact]
+    public async Task MethodsNotYetServedAnswerUnimplementedInUpstreamWords()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "x" }));
+
+        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
+        Assert.Equal("method BackupWorkspace not implemented", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task InWorkspaceServiceIsNotReachableOverTcp()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using var channel = daemon.Channel();
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await new InWorkspaceService.InWorkspaceServiceClient(channel).PrepareForUserNSAsync(new PrepareForUserNSRequest()));
+
+        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
+        Assert.Contains("only on a workspace's daemon.sock", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task MetricsCountCallsByMethodAndCode()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using (var channel = daemon.Channel())
+        {
+            var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+            await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "a" });
+            await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "b" });
+            await Assert.ThrowsAsync<RpcException>(async () => await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest()));
+        }
+        using var http = new HttpClient();
+
+        string metrics = await http.GetStringAsync(daemon.HealthUri("/metrics"));
+
+        Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"wsdaemon.WorkspaceContentService\",grpc_method=\"IsWorkspaceExists\",grpc_code=\"OK\"} 2", metrics);
+        Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"wsdaemon.WorkspaceContentService\",grpc_method=\"IsWorkspaceExists\",grpc_code=\"InvalidArgument\"} 1", metrics);
+        Assert.Contains("grpc_server_started_total{grpc_type=\"unary\",grpc_service=\"wsdaemon.WorkspaceContentService\",grpc_method=\"IsWorkspaceExists\"} 3", metrics);
+        Assert.Contains("wsd_build_info{version=", metrics);
+        Assert.Contains("process_resident_memory_bytes ", metrics);
+    }
+
+    [Fact]
+    public async Task ProbesAnswerOnlyOnTheHealthListener()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using var http = new HttpClient();
+
+        Assert.Equal("ok\n", await http.GetStringAsync(daemon.HealthUri("/live")));
+        string ready = await http.GetStringAsync(daemon.HealthUri("/ready"));
+        Assert.Contains("working-area: ok", ready);
+
+        // The content API speaks HTTP/2 only; /metrics there is not found.
+        using var h2 = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var response = await h2.GetAsync($"http://127.0.0.1:{daemon.ServicePort}/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task LogsAreOneJsonObjectPerLine()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        await daemon.TerminateAsync(TimeSpan.FromSeconds(10));
+
+        var lines = daemon.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        foreach (var line in lines)
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(line);
+            Assert.True(json.RootElement.TryGetProperty("LogLevel", out _), line);
+        }
+    }
+
+    [Fact]
+    public async Task AnAddressInUseIsAClearErrorAndExitCodeOne()
+    {
+        using var dir = new TempDirectory();
+        using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        blocker.Start();
+        int busyPort = ((System.Net.IPEndPoint)blocker.LocalEndpoint).Port;
+
+        await using var daemon = await DaemonProcess.StartAsync(dir,
+            config => config["service"]!["address"] = $"127.0.0.1:{busyPort}", waitReady: false);
+        await daemon.WaitForExitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(1, daemon.ExitCode);
+        Assert.Contains("address already in use", daemon.Output, StringComparison.OrdinalIgnoreCase);
+    }
+}

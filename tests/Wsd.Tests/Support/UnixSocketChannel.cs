@@ -1,0 +1,30 @@
+using System.Net.Sockets;
+using Grpc.Net.Client;
+
+namespace Wsd.Tests.Support;
+
+/// <summary>A gRPC channel over a unix socket (HTTP/2 cleartext), as workspacekit connects to daemon.sock.</summary>
+public static class UnixSocketChannel
+{
+    public static GrpcChannel Create(string socketPath)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
+    }
+}
