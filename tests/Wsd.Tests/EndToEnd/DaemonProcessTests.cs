@@ -30,6 +30,25 @@ public class DaemonProcessTests
     }
 
     [Fact]
+    public async Task OnSigtermHealthWatchersSeeNotServingAndTheProcessStillExitsZero()
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        using var channel = daemon.Channel();
+        using var watch = new Health.HealthClient(channel).Watch(new HealthCheckRequest { Service = "wsdaemon.WorkspaceContentService" });
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, watch.ResponseStream.Current.Status);
+
+        var exit = daemon.TerminateAsync(TimeSpan.FromSeconds(20));
+
+        // The open stream is a call in flight: it is told, and it does not keep the daemon alive
+        // past the grace period (5 s in the test configuration).
+        Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, watch.ResponseStream.Current.Status);
+        Assert.Equal(0, await exit);
+    }
+
+    [Fact]
     public async Task BadIdsAreInvalidArgumentWithTheUpstreamText()
     {
         using var dir = new TempDirectory();
