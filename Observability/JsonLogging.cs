@@ -21,7 +21,12 @@ public static class JsonLogging
             json.IncludeScopes = true;
             json.UseUtcTimestamp = true;
             json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
-            json.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            // Relaxed escaping keeps "+", "<" and quotes in paths and versions readable in the log.
+            json.JsonWriterOptions = new System.Text.Json.JsonWriterOptions
+            {
+                Indented = false,
+                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            };
         });
         logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.None);
     }
