@@ -13,8 +13,9 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Packages by name: the AOT linker (clang, which brings binutils and libc6-dev), OpenSSL and zlib
-# headers/archives for static linking, and the real tools the tests drive.
-apt_packages=(clang libc6-dev libssl-dev zlib1g-dev git tar ca-certificates)
+# headers/archives for static linking, and the real tools the tests and benchmarks drive (GNU tar
+# and bsdtar as archive peers, setfattr/getfattr, /usr/bin/time for peak RSS).
+apt_packages=(clang libc6-dev libssl-dev zlib1g-dev git tar libarchive-tools attr zstd time ca-certificates)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -12,7 +12,7 @@ public static class CommandLine
           wsd config validate FILE              check a configuration file
           wsd config default                    print the embedded default configuration
           wsd version                           print the version
-        """;
+        """ + "\n" + ArchiveCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -24,6 +24,7 @@ public static class CommandLine
                 ["version" or "--version"] => Print($"wsd {BuildInfo.Version}"),
                 ["config", "validate", var file] => Validate(file),
                 ["config", "default"] => Print(ConfigLoader.DefaultJson()),
+                ["archive", .. var rest] => ArchiveCommand.Run(rest),
                 ["help" or "--help" or "-h"] => Print(Usage),
                 _ => UsageError(args.Length == 0 ? "no command given" : $"unknown command '{string.Join(' ', args)}'"),
             };
@@ -31,6 +32,20 @@ public static class CommandLine
         catch (ConfigException e)
         {
             Console.Error.WriteLine($"wsd: invalid configuration: {e.Message}");
+            return 1;
+        }
+        catch (UsageException e)
+        {
+            return UsageError(e.Message);
+        }
+        catch (Errors.WsdException e)
+        {
+            Console.Error.WriteLine($"wsd: {e.Message}");
+            return 1;
+        }
+        catch (IOException e) when (args is ["archive", ..])
+        {
+            Console.Error.WriteLine($"wsd: {e.Message}");
             return 1;
         }
     }

@@ -1,0 +1,504 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Wsd.Interop;
+
+namespace Wsd.Archive;
+
+/// <summary>
+/// Restores a tar stream into a directory (SPEC §5, REF §5.2) without ever leaving it: every
+/// parent is opened beneath the destination with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) (or
+/// an O_NOFOLLOW walk), every leaf is created with O_EXCL/O_NOFOLLOW semantics after removing what
+/// was there, so a symlink planted by an earlier member is never written through. Directory modes
+/// and times are applied last, deepest first, so directories without owner-write still fill.
+/// </summary>
+public sealed unsafe class ArchiveExtractor : IDisposable
+{
+    readonly ArchiveReadOptions _options;
+    readonly TarInput _input;
+    readonly TarEntryReader _reader;
+    readonly TarEntry _entry = new();
+    readonly ArchiveStats _stats = new();
+    readonly int _root;
+    readonly byte[] _name = new byte[TarEntry.MaxNameLength + 1];
+    readonly byte[] _linkTargetName = new byte[TarEntry.MaxNameLength + 1];
+    readonly byte[] _parentPath = new byte[TarEntry.MaxNameLength + 1];
+    int _parentPathLength = -1;
+    int _parentFd = -1;
+    bool _openat2Missing;
+    readonly List<DeferredDirectory> _directories = [];
+
+    sealed record DeferredDirectory(byte[] Path, uint Mode, long MtimeSeconds, int MtimeNanoseconds, List<KeyValuePair<string, byte[]>>? Xattrs);
+
+    ArchiveExtractor(Stream source, string destination, ArchiveReadOptions options)
+    {
+        _options = options;
+        Directory.CreateDirectory(destination);
+        var path = Encoding.UTF8.GetBytes(destination + "\0");
+        fixed (byte* p = path)
+            _root = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);
+        if (_root < 0)
+            throw SyscallException.FromLastError("open", destination);
+        _input = new TarInput(source);
+        _reader = new TarEntryReader(_input, options.MaxPaxHeaderBytes);
+    }
+
+    /// <summary>Extracts <paramref name="source"/> into <paramref name="destination"/> (created if missing).</summary>
+    public static ArchiveStats Extract(Stream source, string destination, ArchiveReadOptions? options = null)
+    {
+        using var extractor = new ArchiveExtractor(source, destination, options ?? new ArchiveReadOptions());
+        return extractor.Run();
+    }
+
+    ArchiveStats Run()
+    {
+        while (_reader.Next(_entry))
+        {
+            _stats.Entries++;
+            Restore();
+        }
+        _input.Drain();
+        _stats.TarBytes = _input.Position;
+        ApplyDirectoryMetadata();
+        return _stats;
+    }
+
+    void Restore()
+    {
+        int length = NameNormalizer.Normalize(_entry.NameSpan, _name, out int lastSlash);
+        _name[length] = 0;
+        string display = _entry.DisplayName;
+        var parent = lastSlash < 0 ? ReadOnlySpan<byte>.Empty : _name.AsSpan(0, lastSlash);
+        byte type = _entry.Type;
+
+        if (length == 0)
+        {
+            // "./": the destination itself. Only a directory may describe it.
+            if (type != TarFormat.TypeDirectory && type != TarFormat.TypeGnuDumpDir)
+                throw new ArchiveException($"member '{display}' would replace the destination directory itself");
+            ChownAt(_root, null, 0);
+            Defer(ReadOnlySpan<byte>.Empty);
+            SkipData();
+            return;
+        }
+
+        int parentFd = ParentDirectory(parent, display);
+        fixed (byte* leaf = _name.AsSpan(lastSlash + 1))
+        {
+            switch (type)
+            {
+                case TarFormat.TypeRegular or TarFormat.TypeRegularOld or TarFormat.TypeContiguous:
+                    RestoreRegular(parentFd, leaf, display);
+                    return;
+                case TarFormat.TypeDirectory or TarFormat.TypeGnuDumpDir:
+                    RestoreDirectory(parentFd, leaf, display, _name.AsSpan(0, length));
+                    SkipData();
+                    return;
+                case TarFormat.TypeSymlink:
+                    RestoreSymlink(parentFd, leaf, display);
+                    SkipData();
+                    return;
+                case TarFormat.TypeHardLink:
+                    RestoreHardLink(parentFd, leaf, display);
+                    SkipData();
+                    return;
+                case TarFormat.TypeFifo:
+                    RestoreNode(parentFd, leaf, display, StatMode.Fifo, 0);
+                    SkipData();
+                    return;
+                case TarFormat.TypeCharDevice or TarFormat.TypeBlockDevice:
+                    if (!_options.AllowDevices)
+                        _stats.DevicesSkipped++;
+                    else
+                        RestoreNode(parentFd, leaf, display, type == TarFormat.TypeCharDevice ? StatMode.CharDevice : StatMode.BlockDevice,
+                            Devices.Make(_entry.DevMajor, _entry.DevMinor));
+                    SkipData();
+                    return;
+                default:
+                    // Volume labels, multi-volume continuations and unknown vendor types carry
+                    // nothing wsd can restore faithfully.
+                    _stats.UnknownTypesSkipped++;
+                    SkipData();
+                    return;
+            }
+        }
+    }
+
+    void SkipData() => _input.Skip(_entry.Size + TarFormat.PaddingOf(_entry.Size));
+
+    void RestoreRegular(int parentFd, byte* leaf, string display)
+    {
+        int fd = CreateLeaf(LeafKind.File, parentFd, leaf, display);
+        try
+        {
+            if (_entry.IsSparse)
+            {
+                if (Libc.FTruncate(fd, _entry.SparseRealSize) != 0)
+                    throw SyscallException.FromLastError("ftruncate", display);
+                foreach (var (start, size) in _entry.SparseMap)
+                    _input.CopyTo(fd, size, start, display);
+                _stats.DataBytes += _entry.SparseRealSize;
+            }
+            else
+            {
+                _input.CopyTo(fd, _entry.Size, -1, display);
+                _stats.DataBytes += _entry.Size;
+            }
+            _input.Skip(TarFormat.PaddingOf(_entry.Size));
+
+            // Owner before mode (chown clears setuid/setgid) and before xattrs (it clears
+            // security.capability); times last.
+            if (_options.RestoreOwners && Libc.FChown(fd, HostUid(), HostGid()) != 0)
+                throw SyscallException.FromLastError("fchown", display);
+            if (Libc.FChmod(fd, _entry.Mode) != 0)
+                throw SyscallException.FromLastError("fchmod", display);
+            SetXattrs(fd, _entry.Xattrs, display);
+            SetTimes(fd, null, 0, display);
+            _stats.Files++;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    void RestoreDirectory(int parentFd, byte* leaf, string display, ReadOnlySpan<byte> path)
+    {
+        if (Libc.MkdirAt(parentFd, leaf, 0x1C0) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.EEXIST)
+                throw SyscallException.FromLastError("mkdirat", display);
+            StatxBuffer st;
+            if (Libc.Statx(parentFd, leaf, AtFlags.SymlinkNoFollow, StatxMask.BasicStats, &st) != 0)
+                throw SyscallException.FromLastError("statx", display);
+            if (st.FileType != StatMode.Directory)
+            {
+                RemoveExisting(parentFd, leaf, display);
+                if (Libc.MkdirAt(parentFd, leaf, 0x1C0) != 0)
+                    throw SyscallException.FromLastError("mkdirat", display);
+            }
+        }
+        ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
+        Defer(path);
+        _stats.Directories++;
+    }
+
+    void RestoreSymlink(int parentFd, byte* leaf, string display)
+    {
+        NulTerminated(_entry.LinkNameSpan, _linkTargetName);
+        CreateLeaf(LeafKind.Symlink, parentFd, leaf, display);
+        ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
+        SetTimes(parentFd, leaf, AtFlags.SymlinkNoFollow, display);
+        _stats.Symlinks++;
+    }
+
+    void RestoreHardLink(int parentFd, byte* leaf, string display)
+    {
+        // The target must itself lie beneath the destination, resolved without symlinks.
+        int length = NameNormalizer.Normalize(_entry.LinkNameSpan, _linkTargetName, out int lastSlash, "hard link target");
+        if (length == 0)
+            throw new ArchiveException($"hard link '{display}' points at the destination directory itself");
+        _linkTargetName[length] = 0;
+        _linkParent = lastSlash < 0 ? _root : OpenBeneath(_linkTargetName.AsSpan(0, lastSlash), create: false, display);
+        _linkLeafOffset = lastSlash + 1;
+        try
+        {
+            CreateLeaf(LeafKind.HardLink, parentFd, leaf, display);
+        }
+        finally
+        {
+            if (_linkParent != _root)
+                Libc.Close(_linkParent);
+        }
+        _stats.HardLinks++;
+    }
+
+    void RestoreNode(int parentFd, byte* leaf, string display, uint type, ulong device)
+    {
+        _nodeMode = type | 0x180;
+        _nodeDevice = device;
+        CreateLeaf(LeafKind.Node, parentFd, leaf, display);
+        ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
+        // The node was just created in a directory only wsd writes to; chmod by name is safe here.
+        if (Libc.FChmodAt(parentFd, leaf, _entry.Mode, 0) != 0)
+            throw SyscallException.FromLastError("fchmodat", display);
+        SetTimes(parentFd, leaf, AtFlags.SymlinkNoFollow, display);
+        _stats.SpecialFiles++;
+    }
+
+    enum LeafKind { File, Symlink, HardLink, Node }
+
+    // Arguments of the leaf being created, beyond its name (set by the Restore* method).
+    int _linkParent;
+    int _linkLeafOffset;
+    uint _nodeMode;
+    ulong _nodeDevice;
+
+    int TryCreate(LeafKind kind, int parentFd, byte* leaf)
+    {
+        switch (kind)
+        {
+            case LeafKind.File:
+                return Libc.OpenAt(parentFd, leaf, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0x180);
+            case LeafKind.Symlink:
+                fixed (byte* target = _linkTargetName)
+                    return Libc.SymlinkAt(target, parentFd, leaf);
+            case LeafKind.HardLink:
+                // flags 0: a symlink target is linked as the symlink, never followed.
+                fixed (byte* target = _linkTargetName.AsSpan(_linkLeafOffset))
+                    return Libc.LinkAt(_linkParent, target, parentFd, leaf, 0);
+            default:
+                return Libc.MknodAt(parentFd, leaf, _nodeMode, _nodeDevice);
+        }
+    }
+
+    /// <summary>Creates the leaf; when the name is taken, removes what is there (never following it) and tries once more.</summary>
+    int CreateLeaf(LeafKind kind, int parentFd, byte* leaf, string display)
+    {
+        int result = TryCreate(kind, parentFd, leaf);
+        if (result >= 0)
+            return result;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == Errno.EEXIST)
+        {
+            RemoveExisting(parentFd, leaf, display);
+            result = TryCreate(kind, parentFd, leaf);
+            if (result >= 0)
+                return result;
+            errno = Marshal.GetLastPInvokeError();
+        }
+        if (kind == LeafKind.HardLink && errno == Errno.ENOENT)
+            throw new ArchiveException($"hard link '{display}' points at '{NameNormalizer.Display(_entry.LinkNameSpan)}', which is not in the archive before it");
+        throw new SyscallException("create", display, errno);
+    }
+
+    void RemoveExisting(int parentFd, byte* leaf, string display)
+    {
+        if (Libc.UnlinkAt(parentFd, leaf, 0) == 0)
+            return;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == Errno.EISDIR && Libc.UnlinkAt(parentFd, leaf, AtFlags.RemoveDir) == 0)
+            return;
+        errno = Marshal.GetLastPInvokeError();
+        if (errno is Errno.ENOTEMPTY or Errno.EEXIST)
+            throw new ArchiveException($"member '{display}' would replace a directory that is not empty");
+        throw new SyscallException("unlinkat", display, errno);
+    }
+
+    /// <summary>The directory that holds the current member, from a one-entry cache (members come grouped by directory).</summary>
+    int ParentDirectory(ReadOnlySpan<byte> parent, string display)
+    {
+        if (parent.IsEmpty)
+            return _root;
+        if (_parentFd >= 0 && parent.SequenceEqual(_parentPath.AsSpan(0, _parentPathLength)))
+            return _parentFd;
+        int fd = OpenBeneath(parent, create: true, display);
+        if (_parentFd >= 0)
+            Libc.Close(_parentFd);
+        _parentFd = fd;
+        parent.CopyTo(_parentPath);
+        _parentPathLength = parent.Length;
+        return fd;
+    }
+
+    /// <summary>Opens a directory beneath the destination, refusing any symlink on the way; creates missing ones when asked.</summary>
+    int OpenBeneath(ReadOnlySpan<byte> path, bool create, string display)
+    {
+        Span<byte> nulTerminated = stackalloc byte[path.Length + 1];
+        path.CopyTo(nulTerminated);
+        nulTerminated[path.Length] = 0;
+        fixed (byte* p = nulTerminated)
+        {
+            if (!_openat2Missing)
+            {
+                var how = new OpenHow
+                {
+                    Flags = (ulong)(OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec),
+                    Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks,
+                };
+                int fd = Libc.OpenAt2(_root, p, &how);
+                if (fd >= 0)
+                    return fd;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.ENOSYS)
+                    _openat2Missing = true;
+                else if (errno != Errno.ENOENT || !create)
+                    throw Refused(errno, path, display);
+            }
+            return WalkBeneath(path, create, display);
+        }
+    }
+
+    /// <summary>Component by component with O_NOFOLLOW, creating what is missing: the fallback and the way to make parents.</summary>
+    int WalkBeneath(ReadOnlySpan<byte> path, bool create, string display)
+    {
+        int current = _root;
+        Span<byte> component = stackalloc byte[256];
+        try
+        {
+            var rest = path;
+            while (!rest.IsEmpty)
+            {
+                int slash = rest.IndexOf((byte)'/');
+                var name = slash < 0 ? rest : rest[..slash];
+                rest = slash < 0 ? default : rest[(slash + 1)..];
+                if (name.Length >= component.Length)
+                    throw new ArchiveException($"a path component of '{display}' is longer than 255 bytes");
+                name.CopyTo(component);
+                component[name.Length] = 0;
+                fixed (byte* c = component)
+                {
+                    const int flags = OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec;
+                    int next = Libc.OpenAt(current, c, flags, 0);
+                    if (next < 0 && Marshal.GetLastPInvokeError() == Errno.ENOENT && create)
+                    {
+                        // A parent the archive does not list: made like tar makes it.
+                        if (Libc.MkdirAt(current, c, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                            throw SyscallException.FromLastError("mkdirat", display);
+                        next = Libc.OpenAt(current, c, flags, 0);
+                    }
+                    if (next < 0)
+                        throw Refused(Marshal.GetLastPInvokeError(), path, display);
+                    if (current != _root)
+                        Libc.Close(current);
+                    current = next;
+                }
+            }
+            return current;
+        }
+        catch
+        {
+            if (current != _root)
+                Libc.Close(current);
+            throw;
+        }
+    }
+
+    static Exception Refused(int errno, ReadOnlySpan<byte> parent, string display) => errno switch
+    {
+        Errno.ELOOP => new ArchiveException($"member '{display}' lies below a symlink ('{NameNormalizer.Display(parent)}'); refusing to write through it"),
+        Errno.EXDEV => new ArchiveException($"member '{display}' would leave the destination"),
+        Errno.ENOTDIR => new ArchiveException($"member '{display}' lies below '{NameNormalizer.Display(parent)}', which is not a directory"),
+        Errno.ENOENT => new ArchiveException($"'{NameNormalizer.Display(parent)}' does not exist for member '{display}'"),
+        _ => new SyscallException("openat2", NameNormalizer.Display(parent), errno),
+    };
+
+    void ChownAt(int fd, byte* leaf, int flags)
+    {
+        if (!_options.RestoreOwners)
+            return;
+        byte empty = 0;
+        int result = leaf is null
+            ? Libc.FChownAt(fd, &empty, HostUid(), HostGid(), AtFlags.EmptyPath)
+            : Libc.FChownAt(fd, leaf, HostUid(), HostGid(), flags);
+        if (result != 0)
+            throw SyscallException.FromLastError("fchownat", _entry.DisplayName);
+    }
+
+    uint HostUid()
+    {
+        uint container = (uint)Math.Min(_entry.Uid, uint.MaxValue);
+        if (!_options.Uids.TryToHost(container, out uint host) | !_options.Gids.TryToHost((uint)Math.Min(_entry.Gid, uint.MaxValue), out _))
+            _stats.NoteUnmapped(_entry.NameSpan);
+        return host;
+    }
+
+    uint HostGid()
+    {
+        _options.Gids.TryToHost((uint)Math.Min(_entry.Gid, uint.MaxValue), out uint host);
+        return host;
+    }
+
+    void SetTimes(int fd, byte* leaf, int flags, string display)
+    {
+        var times = stackalloc TimeSpec[2];
+        times[0] = new TimeSpec { Seconds = 0, Nanoseconds = TimeSpecValues.Omit };
+        times[1] = new TimeSpec { Seconds = _entry.MtimeSeconds, Nanoseconds = _entry.MtimeNanoseconds };
+        int result = leaf is null ? Libc.FUtimens(fd, times) : Libc.UtimensAt(fd, leaf, times, flags);
+        if (result != 0)
+            throw SyscallException.FromLastError("utimensat", display);
+    }
+
+    /// <summary>user.* and security.capability only: never trusted.* nor overlayfs bookkeeping (REF §5.2).</summary>
+    void SetXattrs(int fd, List<KeyValuePair<string, byte[]>>? xattrs, string display)
+    {
+        if (!_options.Xattrs || xattrs is null)
+            return;
+        foreach (var (name, value) in xattrs)
+        {
+            bool wanted = (name.StartsWith("user.", StringComparison.Ordinal) &&
+                           !name.EndsWith(".overlay.impure", StringComparison.Ordinal) &&
+                           !name.EndsWith(".overlay.origin", StringComparison.Ordinal)) ||
+                          name == "security.capability";
+            if (!wanted)
+                continue;
+            var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
+            fixed (byte* n = nameBytes)
+            fixed (byte* v = value)
+            {
+                if (Libc.FSetXattr(fd, n, v, value.Length, 0) != 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    // A file system without xattrs, or a capability this kernel refuses: the
+                    // content is there, the attribute cannot be.
+                    if (errno is not (Errno.EOPNOTSUPP or Errno.EPERM or Errno.EINVAL))
+                        throw new SyscallException("fsetxattr", $"{display} {name}", errno);
+                }
+            }
+        }
+    }
+
+    void Defer(ReadOnlySpan<byte> path) =>
+        _directories.Add(new DeferredDirectory(path.ToArray(), _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds,
+            _entry.Xattrs.Count > 0 ? [.. _entry.Xattrs] : null));
+
+    /// <summary>Modes, xattrs and times of directories, deepest (latest) first, once nothing more is written into them.</summary>
+    void ApplyDirectoryMetadata()
+    {
+        var times = stackalloc TimeSpec[2];
+        for (int i = _directories.Count - 1; i >= 0; i--)
+        {
+            var directory = _directories[i];
+            string display = directory.Path.Length == 0 ? "." : Encoding.UTF8.GetString(directory.Path);
+            int fd;
+            try
+            {
+                fd = directory.Path.Length == 0 ? _root : OpenBeneath(directory.Path, create: false, display);
+            }
+            catch (ArchiveException)
+            {
+                continue; // replaced by a later member; that member's metadata stands
+            }
+            try
+            {
+                if (Libc.FChmod(fd, directory.Mode) != 0)
+                    throw SyscallException.FromLastError("fchmod", display);
+                SetXattrs(fd, directory.Xattrs, display);
+                times[0] = new TimeSpec { Nanoseconds = TimeSpecValues.Omit };
+                times[1] = new TimeSpec { Seconds = directory.MtimeSeconds, Nanoseconds = directory.MtimeNanoseconds };
+                if (Libc.FUtimens(fd, times) != 0)
+                    throw SyscallException.FromLastError("futimens", display);
+            }
+            finally
+            {
+                if (fd != _root)
+                    Libc.Close(fd);
+            }
+        }
+    }
+
+    static Span<byte> NulTerminated(ReadOnlySpan<byte> text, byte[] buffer)
+    {
+        text.CopyTo(buffer);
+        buffer[text.Length] = 0;
+        return buffer.AsSpan(0, text.Length + 1);
+    }
+
+    public void Dispose()
+    {
+        _input.Dispose();
+        if (_parentFd >= 0)
+            Libc.Close(_parentFd);
+        Libc.Close(_root);
+    }
+}

@@ -1,0 +1,27 @@
+namespace Wsd.Archive;
+
+/// <summary>How a directory becomes an archive.</summary>
+public sealed class ArchiveWriteOptions
+{
+    /// <summary>Host owners to workspace owners (REF §5.1).</summary>
+    public IdMap Uids { get; init; } = IdMap.Identity;
+    public IdMap Gids { get; init; } = IdMap.Identity;
+    /// <summary>Store user.* and security.capability xattrs.</summary>
+    public bool Xattrs { get; init; } = true;
+}
+
+/// <summary>How an archive becomes a directory.</summary>
+public sealed class ArchiveReadOptions
+{
+    /// <summary>Workspace owners to host owners (REF §5.2).</summary>
+    public IdMap Uids { get; init; } = IdMap.Identity;
+    public IdMap Gids { get; init; } = IdMap.Identity;
+    /// <summary>Create character and block devices; when false they are skipped and counted.</summary>
+    public bool AllowDevices { get; init; }
+    /// <summary>Restore ownership; only root can, so the default follows the effective user.</summary>
+    public bool RestoreOwners { get; init; } = Interop.Libc.GetEuid() == 0;
+    /// <summary>Restore xattrs (never trusted.* nor overlay bookkeeping).</summary>
+    public bool Xattrs { get; init; } = true;
+    /// <summary>Largest PAX extended header accepted; a larger one is hostile or corrupt.</summary>
+    public int MaxPaxHeaderBytes { get; init; } = 1 << 20;
+}

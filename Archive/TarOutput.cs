@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Wsd.Interop;
+
+namespace Wsd.Archive;
+
+/// <summary>
+/// The archive's output: 1 MiB chunks filled in place (headers encoded into them, file data read
+/// straight into them) and written to the target stream by a writer thread, so reading the tree
+/// and hashing, compressing or sending the archive run on two cores at once. Memory is fixed at
+/// <see cref="ChunkCount"/> × <see cref="ChunkSize"/>.
+/// </summary>
+public sealed unsafe class TarOutput : IDisposable
+{
+    public const int ChunkSize = 1 << 20;
+    public const int ChunkCount = 4;
+
+    readonly Stream _target;
+    readonly BlockingCollection<(nint Buffer, int Length)> _full = new(ChunkCount);
+    readonly BlockingCollection<nint> _free = new(ChunkCount);
+    readonly Thread _writer;
+    readonly nint[] _allBuffers = new nint[ChunkCount];
+    Exception? _writeError;
+    byte* _buffer;
+    int _position;
+    long _flushed;
+    bool _finished;
+
+    public TarOutput(Stream target)
+    {
+        _target = target;
+        for (int i = 0; i < ChunkCount; i++)
+        {
+            _allBuffers[i] = (nint)NativeMemory.AlignedAlloc(ChunkSize, 4096);
+            if (i > 0)
+                _free.Add(_allBuffers[i]);
+        }
+        _buffer = (byte*)_allBuffers[0];
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "wsd tar output" };
+        _writer.Start();
+    }
+
+    /// <summary>Bytes of tar stream produced so far.</summary>
+    public long Position => _flushed + _position;
+
+    /// <summary>A span of <paramref name="length"/> bytes (at most one block) to fill in place.</summary>
+    public Span<byte> Take(int length)
+    {
+        if (ChunkSize - _position < length)
+            Flush();
+        var span = new Span<byte>(_buffer + _position, length);
+        _position += length;
+        return span;
+    }
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            if (_position == ChunkSize)
+                Flush();
+            int n = Math.Min(data.Length, ChunkSize - _position);
+            data[..n].CopyTo(new Span<byte>(_buffer + _position, n));
+            _position += n;
+            data = data[n..];
+        }
+    }
+
+    public void Zeros(int count)
+    {
+        while (count > 0)
+        {
+            if (_position == ChunkSize)
+                Flush();
+            int n = Math.Min(count, ChunkSize - _position);
+            new Span<byte>(_buffer + _position, n).Clear();
+            _position += n;
+            count -= n;
+        }
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="size"/> bytes from <paramref name="fd"/> straight into the chunks.
+    /// Returns how many it got: fewer when the file shrank while being read.
+    /// </summary>
+    public long CopyFrom(int fd, long size, ReadOnlySpan<byte> nameForErrors)
+    {
+        long copied = 0;
+        while (copied < size)
+        {
+            if (_position == ChunkSize)
+                Flush();
+            nint want = (nint)Math.Min(size - copied, ChunkSize - _position);
+            nint got = Libc.Read(fd, _buffer + _position, want);
+            if (got < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    continue;
+                throw SyscallException.FromLastError("read", nameForErrors);
+            }
+            if (got == 0)
+                break;
+            _position += (int)got;
+            copied += got;
+        }
+        return copied;
+    }
+
+    /// <summary>Writes the end-of-archive marker (two zero blocks) and waits until everything reached the target.</summary>
+    public void Finish()
+    {
+        Zeros(2 * TarFormat.BlockSize);
+        Flush();
+        _finished = true;
+        _full.CompleteAdding();
+        _writer.Join();
+        ThrowIfWriteFailed();
+        _target.Flush();
+    }
+
+    void Flush()
+    {
+        ThrowIfWriteFailed();
+        if (_position == 0)
+            return;
+        _full.Add(((nint)_buffer, _position));
+        _flushed += _position;
+        _position = 0;
+        _buffer = (byte*)_free.Take();
+        ThrowIfWriteFailed();
+    }
+
+    void ThrowIfWriteFailed()
+    {
+        if (Volatile.Read(ref _writeError) is { } error)
+            throw new IOException($"writing the archive failed: {error.Message}", error);
+    }
+
+    void WriteLoop()
+    {
+        foreach (var (buffer, length) in _full.GetConsumingEnumerable())
+        {
+            try
+            {
+                if (_writeError is null)
+                    _target.Write(new ReadOnlySpan<byte>((byte*)buffer, length));
+            }
+            catch (Exception e)
+            {
+                Volatile.Write(ref _writeError, e);
+            }
+            _free.Add(buffer);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_finished)
+        {
+            _full.CompleteAdding();
+            _writer.Join();
+        }
+        foreach (var buffer in _allBuffers)
+            NativeMemory.AlignedFree((void*)buffer);
+        _full.Dispose();
+        _free.Dispose();
+    }
+}

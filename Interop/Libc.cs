@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+
+namespace Wsd.Interop;
+
+/// <summary>
+/// libc declarations for the file-system calls wsd makes itself. Paths are NUL-terminated UTF-8
+/// byte pointers, not strings: tar names are bytes, and converting every name to a string and back
+/// would allocate on the hot path. Wrappers that turn errno into exceptions live beside this file.
+/// </summary>
+public static unsafe partial class Libc
+{
+    const string Lib = "libc";
+
+    [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true)]
+    public static partial int OpenAt(int dirFd, byte* path, int flags, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
+    public static partial nint PWrite(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int FTruncate(int fd, long length);
+
+    [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true)]
+    public static partial int Statx(int dirFd, byte* path, int flags, uint mask, StatxBuffer* buffer);
+
+    [LibraryImport(Lib, EntryPoint = "getdents64", SetLastError = true)]
+    public static partial nint GetDents64(int fd, byte* buffer, nint size);
+
+    [LibraryImport(Lib, EntryPoint = "mkdirat", SetLastError = true)]
+    public static partial int MkdirAt(int dirFd, byte* path, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "mknodat", SetLastError = true)]
+    public static partial int MknodAt(int dirFd, byte* path, uint mode, ulong device);
+
+    [LibraryImport(Lib, EntryPoint = "symlinkat", SetLastError = true)]
+    public static partial int SymlinkAt(byte* target, int newDirFd, byte* linkPath);
+
+    [LibraryImport(Lib, EntryPoint = "linkat", SetLastError = true)]
+    public static partial int LinkAt(int oldDirFd, byte* oldPath, int newDirFd, byte* newPath, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "readlinkat", SetLastError = true)]
+    public static partial nint ReadlinkAt(int dirFd, byte* path, byte* buffer, nint size);
+
+    [LibraryImport(Lib, EntryPoint = "unlinkat", SetLastError = true)]
+    public static partial int UnlinkAt(int dirFd, byte* path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "fchownat", SetLastError = true)]
+    public static partial int FChownAt(int dirFd, byte* path, uint uid, uint gid, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "fchown", SetLastError = true)]
+    public static partial int FChown(int fd, uint uid, uint gid);
+
+    [LibraryImport(Lib, EntryPoint = "fchmod", SetLastError = true)]
+    public static partial int FChmod(int fd, uint mode);
+
+    [LibraryImport(Lib, EntryPoint = "fchmodat", SetLastError = true)]
+    public static partial int FChmodAt(int dirFd, byte* path, uint mode, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "futimens", SetLastError = true)]
+    public static partial int FUtimens(int fd, TimeSpec* times);
+
+    [LibraryImport(Lib, EntryPoint = "utimensat", SetLastError = true)]
+    public static partial int UtimensAt(int dirFd, byte* path, TimeSpec* times, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "flistxattr", SetLastError = true)]
+    public static partial nint FListXattr(int fd, byte* list, nint size);
+
+    [LibraryImport(Lib, EntryPoint = "fgetxattr", SetLastError = true)]
+    public static partial nint FGetXattr(int fd, byte* name, byte* value, nint size);
+
+    [LibraryImport(Lib, EntryPoint = "fsetxattr", SetLastError = true)]
+    public static partial int FSetXattr(int fd, byte* name, byte* value, nint size, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "posix_fadvise")]
+    public static partial int PosixFadvise(int fd, long offset, long length, int advice);
+
+    [LibraryImport(Lib, EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long Syscall(long number, long a1, long a2, long a3, long a4);
+
+    /// <summary>statx(2) of an open descriptor itself (AT_EMPTY_PATH).</summary>
+    public static int StatxFd(int fd, StatxBuffer* buffer)
+    {
+        byte empty = 0;
+        return Statx(fd, &empty, AtFlags.EmptyPath, StatxMask.BasicStats, buffer);
+    }
+
+    /// <summary>openat2(2), which glibc 2.36 has no wrapper for.</summary>
+    public static int OpenAt2(int dirFd, byte* path, OpenHow* how) =>
+        (int)Syscall(SyscallNumbers.OpenAt2, dirFd, (long)path, (long)how, sizeof(OpenHow));
+}
+
+/// <summary>x86-64 numbers of syscalls without a glibc wrapper.</summary>
+public static class SyscallNumbers
+{
+    public const long OpenAt2 = 437;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct OpenHow
+{
+    public ulong Flags;
+    public ulong Mode;
+    public ulong Resolve;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
+}
+
+/// <summary>struct statx (include/uapi/linux/stat.h), 256 bytes.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 256)]
+public struct StatxBuffer
+{
+    [FieldOffset(0)] public uint Mask;
+    [FieldOffset(16)] public uint Nlink;
+    [FieldOffset(20)] public uint Uid;
+    [FieldOffset(24)] public uint Gid;
+    [FieldOffset(28)] public ushort Mode;
+    [FieldOffset(32)] public ulong Ino;
+    [FieldOffset(40)] public ulong Size;
+    [FieldOffset(112)] public long MtimeSeconds;
+    [FieldOffset(120)] public uint MtimeNanoseconds;
+    [FieldOffset(128)] public uint RdevMajor;
+    [FieldOffset(132)] public uint RdevMinor;
+    [FieldOffset(136)] public uint DevMajor;
+    [FieldOffset(140)] public uint DevMinor;
+
+    public readonly uint FileType => Mode & StatMode.TypeMask;
+}
