@@ -1,0 +1,288 @@
+using System.Text;
+using Wsd.Archive;
+using Wsd.Archive.Streams;
+using Wsd.Tests.Support;
+
+namespace Wsd.Tests.Archive;
+
+/// <summary>
+/// Archives made to escape, confuse or hang the extractor (SPEC §5). Each ends in a clear error or
+/// a counted, safe skip; none writes outside the destination, and none hangs.
+/// </summary>
+public sealed class HostileArchiveTests : IDisposable
+{
+    readonly TempDirectory _dir = new();
+    string Destination => _dir.Combine("dst");
+    string Outside => _dir.Combine("outside");
+
+    public HostileArchiveTests()
+    {
+        System.IO.Directory.CreateDirectory(Outside);
+        File.WriteAllText(Path.Combine(Outside, "canary"), "untouched");
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    ArchiveStats Extract(byte[] archive, bool devices = false)
+    {
+        using var input = new MemoryStream(archive);
+        using var tar = ArchiveCompression.OpenForReading(input, out _);
+        var extraction = Task.Run(() => ArchiveExtractor.Extract(tar, Destination, new ArchiveReadOptions { AllowDevices = devices }));
+        Assert.True(extraction.Wait(TimeSpan.FromSeconds(30)) || extraction.IsFaulted, "extraction hung");
+        return extraction.GetAwaiter().GetResult();
+    }
+
+    string Refused(byte[] archive)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Extract(archive));
+        AssertOutsideUntouched();
+        return e.Message;
+    }
+
+    void AssertOutsideUntouched()
+    {
+        Assert.Equal(["canary"], System.IO.Directory.GetFileSystemEntries(Outside).Select(Path.GetFileName));
+        Assert.Equal("untouched", File.ReadAllText(Path.Combine(Outside, "canary")));
+        Assert.False(File.Exists(_dir.Combine("escaped")));
+    }
+
+    [Fact]
+    public void AbsoluteNamesAreRefused()
+    {
+        string message = Refused(new RawTar().File(_dir.Combine("escaped"), "x").Build());
+
+        Assert.Contains("absolute", message);
+    }
+
+    [Theory]
+    [InlineData("../escaped")]
+    [InlineData("a/../../escaped")]
+    [InlineData("./a/b/../../../escaped")]
+    public void DotDotComponentsAreRefused(string name)
+    {
+        string message = Refused(new RawTar().File(name, "x").Build());
+
+        Assert.Contains("'..'", message);
+    }
+
+    [Fact]
+    public void AFileBelowAPlantedSymlinkIsRefused()
+    {
+        var archive = new RawTar()
+            .Symlink("link", Outside)
+            .File("link/canary", "overwritten through a symlink")
+            .Build();
+
+        string message = Refused(archive);
+
+        Assert.Contains("symlink", message);
+    }
+
+    [Fact]
+    public void ADirectoryBelowAPlantedRelativeSymlinkIsRefused()
+    {
+        var archive = new RawTar()
+            .Directory("a/")
+            .Symlink("a/up", "../../outside")
+            .Directory("a/up/newdir/")
+            .File("a/up/newdir/file", "x")
+            .Build();
+
+        Refused(archive);
+    }
+
+    [Fact]
+    public void ASymlinkInTheWayOfAFileIsReplacedNotFollowed()
+    {
+        var archive = new RawTar()
+            .Symlink("canary", Path.Combine(Outside, "canary"))
+            .File("canary", "replaced the link")
+            .Build();
+
+        Extract(archive);
+
+        AssertOutsideUntouched();
+        Assert.Equal("replaced the link", File.ReadAllText(Path.Combine(Destination, "canary")));
+        Assert.Null(new FileInfo(Path.Combine(Destination, "canary")).LinkTarget);
+    }
+
+    [Theory]
+    [InlineData("../outside/canary")]
+    [InlineData("/etc/passwd")]
+    public void HardLinksOutsideTheDestinationAreRefused(string target)
+    {
+        string message = Refused(new RawTar().HardLink("h", target).Build());
+
+        Assert.True(message.Contains("'..'") || message.Contains("absolute"), message);
+    }
+
+    [Fact]
+    public void AHardLinkThroughAPlantedSymlinkIsRefused()
+    {
+        var archive = new RawTar()
+            .Symlink("link", Outside)
+            .HardLink("stolen", "link/canary")
+            .Build();
+
+        string message = Refused(archive);
+
+        Assert.Contains("symlink", message);
+        Assert.False(File.Exists(Path.Combine(Destination, "stolen")));
+    }
+
+    [Fact]
+    public void AHardLinkToAMemberNotYetExtractedIsAnError()
+    {
+        string message = Refused(new RawTar().HardLink("h", "not-there").Build());
+
+        Assert.Contains("not in the archive before it", message);
+    }
+
+    [Fact]
+    public void DeviceNodesAreSkippedAndCountedWhenNotAllowed()
+    {
+        var stats = Extract(new RawTar().CharDevice("mem", 1, 1).File("after", "still restored").Build());
+
+        Assert.Equal(1, stats.DevicesSkipped);
+        Assert.False(File.Exists(Path.Combine(Destination, "mem")));
+        Assert.Equal("still restored", File.ReadAllText(Path.Combine(Destination, "after")));
+    }
+
+    [Fact]
+    public void AHugeSizeFieldEndsAsTruncatedNotAsAnAllocationOrHang()
+    {
+        var size = new byte[12];
+        size[0] = 0x80;
+        for (int i = 4; i < 12; i++)
+            size[i] = 0xFF; // 2^64-1 in base-256 — more than a long: corrupt
+        Assert.Contains("size", Refused(new RawTar().Entry("big", '0', [], sizeField: size, writeContent: false).Build()));
+
+        var large = new byte[12];
+        large[0] = 0x80;
+        large[4] = 0x7F; // about 2^63 bytes promised, none present
+        Assert.Contains("truncated", Refused(new RawTar().Entry("big", '0', [], sizeField: large, writeContent: false).Build()));
+    }
+
+    [Fact]
+    public void ANegativeBase256SizeIsRefused()
+    {
+        var negative = Enumerable.Repeat((byte)0xFF, 12).ToArray();
+
+        Assert.Contains("size", Refused(new RawTar().Entry("neg", '0', [], sizeField: negative, writeContent: false).Build()));
+    }
+
+    [Fact]
+    public void AGiantPaxHeaderIsRefusedBeforeItIsRead()
+    {
+        var size = Encoding.ASCII.GetBytes("77777777777\0"); // 8 GiB of PAX records
+        var archive = new RawTar().Entry("././@PaxHeader", 'x', [], sizeField: size, writeContent: false).Build();
+
+        Assert.Contains("exceeds", Refused(archive));
+    }
+
+    [Theory]
+    [InlineData("99 path=x\n")]
+    [InlineData("5 path=x\n")]
+    [InlineData("garbage\n")]
+    [InlineData("9 pathx\n")]
+    public void MalformedPaxRecordsAreRefused(string records)
+    {
+        var archive = new RawTar().Entry("././@PaxHeader", 'x', Encoding.ASCII.GetBytes(records)).File("f", "x").Build();
+
+        Assert.Contains("PAX", Refused(archive));
+    }
+
+    [Fact]
+    public void APaxPathCannotEscapeEither()
+    {
+        var archive = new RawTar().Pax(("path", "../../escaped")).File("harmless", "x").Build();
+
+        Assert.Contains("'..'", Refused(archive));
+    }
+
+    [Fact]
+    public void AnOverlongGnuLongNameIsRefused()
+    {
+        var archive = new RawTar().Entry("././@LongLink", 'L', new byte[8192]).File("f", "x").Build();
+
+        Assert.Contains("long name", Refused(archive));
+    }
+
+    [Fact]
+    public void ATruncatedMemberIsAnError()
+    {
+        var whole = new RawTar().File("f", new string('x', 5000)).BuildWithoutEnd();
+
+        Assert.Contains("truncated", Refused(whole[..2048]));
+    }
+
+    [Fact]
+    public void AnArchiveCutInsideAHeaderIsAnError()
+    {
+        var whole = new RawTar().File("a", "x").File("b", "y").BuildWithoutEnd();
+
+        Assert.Contains("truncated", Refused(whole[..(1024 + 100)]));
+    }
+
+    [Fact]
+    public void AMissingEndMarkerIsAnError()
+    {
+        Assert.Contains("end-of-archive", Refused(new RawTar().File("a", "x").BuildWithoutEnd()));
+    }
+
+    [Fact]
+    public void GarbageIsNotATarArchive()
+    {
+        var garbage = new byte[64 * 1024];
+        new Random(42).NextBytes(garbage);
+
+        Assert.Contains("not a tar archive", Refused(garbage));
+    }
+
+    [Fact]
+    public void ACorruptChecksumMidwayIsAnError()
+    {
+        var archive = new RawTar().File("a", "x").Entry("b", '0', "y"u8.ToArray(), corruptChecksum: true).Build();
+
+        Assert.Contains("checksum", Refused(archive));
+    }
+
+    [Fact]
+    public void EmptyInputIsAnError()
+    {
+        Assert.Contains("empty", Refused([]));
+    }
+
+    [Fact]
+    public void ASparseMapPastTheFileIsRefused()
+    {
+        var archive = new RawTar()
+            .Pax(("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "s"), ("GNU.sparse.realsize", "10"))
+            .File("GNUSparseFile.0/s", "1\n100\n5\n" + new string('\0', 512 - 9) + "xxxxx")
+            .Build();
+
+        Assert.Contains("sparse", Refused(archive));
+    }
+
+    [Fact]
+    public void CorruptZstdIsAnErrorNotAHang()
+    {
+        byte[] corrupt = [0x28, 0xB5, 0x2F, 0xFD, .. Enumerable.Repeat((byte)0xAB, 4096)];
+
+        Refused(corrupt);
+    }
+
+    [Fact]
+    public void AMemberReplacingTheDestinationItselfIsRefused()
+    {
+        Assert.Contains("destination directory itself", Refused(new RawTar().File("./", "x").Build()));
+    }
+
+    [Fact]
+    public void ANulInAPaxPathIsRefused()
+    {
+        var archive = new RawTar().Pax(("path", "ok\0/../../escaped")).File("f", "x").Build();
+
+        Assert.Contains("NUL", Refused(archive));
+    }
+}
