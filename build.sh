@@ -4,7 +4,7 @@
 #   ./build.sh build    publish the Native AOT daemon to out/wsd and build the tests
 #   ./build.sh run      build, then serve the embedded default in the foreground (extra args go to `wsd run`)
 #   ./build.sh test     deps, build, every test; the last line is "N passed, N failed, N skipped"
-#   ./build.sh bench    whole-process benchmarks (see bench/README.md)
+#   ./build.sh bench    whole-process benchmarks: startup, archive (both when none named); headers (BenchmarkDotNet)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,6 +89,12 @@ test_all() {
 }
 
 bench() {
+  if [ "${1:-}" = headers ]; then
+    shift
+    log "BenchmarkDotNet: tar header encode/decode, wsd beside System.Formats.Tar"
+    dotnet run --project bench/Wsd.Bench -c Release -- --filter '*TarHeader*' --job short "$@"
+    return
+  fi
   build
   log "building the JIT (framework-dependent) build for comparison"
   dotnet publish wsd-aot.csproj -c Release -o out/jit -p:PublishAot=false -p:SelfContained=false \

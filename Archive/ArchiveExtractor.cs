@@ -26,6 +26,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     int _parentFd = -1;
     bool _openat2Missing;
     readonly List<DeferredDirectory> _directories = [];
+    readonly FileFinisher _finisher;
 
     sealed record DeferredDirectory(byte[] Path, uint Mode, long MtimeSeconds, int MtimeNanoseconds, List<KeyValuePair<string, byte[]>>? Xattrs);
 
@@ -40,6 +41,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             throw SyscallException.FromLastError("open", destination);
         _input = new TarInput(source);
         _reader = new TarEntryReader(_input, options.MaxPaxHeaderBytes);
+        _finisher = new FileFinisher(options.Xattrs);
     }
 
     /// <summary>Extracts <paramref name="source"/> into <paramref name="destination"/> (created if missing).</summary>
@@ -58,6 +60,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         }
         _input.Drain();
         _stats.TarBytes = _input.Position;
+        _finisher.Complete();
         ApplyDirectoryMetadata();
         return _stats;
     }
@@ -144,21 +147,18 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 _stats.DataBytes += _entry.Size;
             }
             _input.Skip(TarFormat.PaddingOf(_entry.Size));
-
-            // Owner before mode (chown clears setuid/setgid) and before xattrs (it clears
-            // security.capability); times last.
-            if (_options.RestoreOwners && Libc.FChown(fd, HostUid(), HostGid()) != 0)
-                throw SyscallException.FromLastError("fchown", display);
-            if (Libc.FChmod(fd, _entry.Mode) != 0)
-                throw SyscallException.FromLastError("fchmod", display);
-            SetXattrs(fd, _entry.Xattrs, display);
-            SetTimes(fd, null, 0, display);
-            _stats.Files++;
         }
-        finally
+        catch
         {
             Libc.Close(fd);
+            throw;
         }
+
+        bool chown = _options.RestoreOwners;
+        uint uid = chown ? HostUid() : 0, gid = chown ? HostGid() : 0;
+        _finisher.Enqueue(new FileFinisher.Job(fd, chown, uid, gid, _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds,
+            _entry.Xattrs.Count > 0 ? [.. _entry.Xattrs] : null));
+        _stats.Files++;
     }
 
     void RestoreDirectory(int parentFd, byte* leaf, string display, ReadOnlySpan<byte> path)
@@ -419,35 +419,6 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             throw SyscallException.FromLastError("utimensat", display);
     }
 
-    /// <summary>user.* and security.capability only: never trusted.* nor overlayfs bookkeeping (REF §5.2).</summary>
-    void SetXattrs(int fd, List<KeyValuePair<string, byte[]>>? xattrs, string display)
-    {
-        if (!_options.Xattrs || xattrs is null)
-            return;
-        foreach (var (name, value) in xattrs)
-        {
-            bool wanted = (name.StartsWith("user.", StringComparison.Ordinal) &&
-                           !name.EndsWith(".overlay.impure", StringComparison.Ordinal) &&
-                           !name.EndsWith(".overlay.origin", StringComparison.Ordinal)) ||
-                          name == "security.capability";
-            if (!wanted)
-                continue;
-            var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
-            fixed (byte* n = nameBytes)
-            fixed (byte* v = value)
-            {
-                if (Libc.FSetXattr(fd, n, v, value.Length, 0) != 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    // A file system without xattrs, or a capability this kernel refuses: the
-                    // content is there, the attribute cannot be.
-                    if (errno is not (Errno.EOPNOTSUPP or Errno.EPERM or Errno.EINVAL))
-                        throw new SyscallException("fsetxattr", $"{display} {name}", errno);
-                }
-            }
-        }
-    }
-
     void Defer(ReadOnlySpan<byte> path) =>
         _directories.Add(new DeferredDirectory(path.ToArray(), _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds,
             _entry.Xattrs.Count > 0 ? [.. _entry.Xattrs] : null));
@@ -473,7 +444,8 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             {
                 if (Libc.FChmod(fd, directory.Mode) != 0)
                     throw SyscallException.FromLastError("fchmod", display);
-                SetXattrs(fd, directory.Xattrs, display);
+                if (_options.Xattrs && directory.Xattrs is not null)
+                    XattrPolicy.Restore(fd, directory.Xattrs, () => display);
                 times[0] = new TimeSpec { Nanoseconds = TimeSpecValues.Omit };
                 times[1] = new TimeSpec { Seconds = directory.MtimeSeconds, Nanoseconds = directory.MtimeNanoseconds };
                 if (Libc.FUtimens(fd, times) != 0)
@@ -496,6 +468,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
 
     public void Dispose()
     {
+        _finisher.Dispose();
         _input.Dispose();
         if (_parentFd >= 0)
             Libc.Close(_parentFd);

@@ -240,7 +240,8 @@ public sealed unsafe class ArchiveWriter : IDisposable
         _entry.Size = (long)st.Size;
         ReadXattrs(fd);
         _headers.Write(_output, _entry);
-        Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL */);
+        if (_entry.Size > TarOutput.ChunkSize)
+            Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL: larger read-ahead; small files fit the default */);
         long copied = _output.CopyFrom(fd, _entry.Size, PathSpan);
         if (copied < _entry.Size)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Wsd.Interop;
 
@@ -16,11 +15,11 @@ public sealed unsafe class TarInput : IDisposable
     public const int ChunkCount = 4;
 
     readonly Stream _source;
-    readonly BlockingCollection<(nint Buffer, int Length)> _full = new(ChunkCount);
-    readonly BlockingCollection<nint> _free = new(ChunkCount);
+    readonly HandOff<(nint Buffer, int Length)> _full = new(ChunkCount);
+    readonly HandOff<nint> _free = new(ChunkCount);
     readonly nint[] _allBuffers = new nint[ChunkCount];
     readonly Thread _reader;
-    readonly CancellationTokenSource _stop = new();
+    volatile bool _stopping;
     Exception? _readError;
     byte* _chunk;
     int _chunkLength;
@@ -130,7 +129,7 @@ public sealed unsafe class TarInput : IDisposable
             _chunk = null;
             _chunkLength = _offset = 0;
         }
-        if (!_full.TryTake(out var next, Timeout.Infinite))
+        if (!_full.Take(out var next))
         {
             _ended = true;
             if (Volatile.Read(ref _readError) is { } error)
@@ -147,9 +146,8 @@ public sealed unsafe class TarInput : IDisposable
     {
         try
         {
-            while (!_stop.IsCancellationRequested)
+            while (!_stopping && _free.Take(out nint buffer))
             {
-                var buffer = _free.Take(_stop.Token);
                 int filled = 0;
                 while (filled < ChunkSize)
                 {
@@ -158,14 +156,11 @@ public sealed unsafe class TarInput : IDisposable
                         break;
                     filled += n;
                 }
-                if (filled > 0)
-                    _full.Add((buffer, filled), _stop.Token);
+                if (filled > 0 && !_full.Add((buffer, filled)))
+                    break;
                 if (filled < ChunkSize)
                     break;
             }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
         }
         catch (Exception e)
         {
@@ -173,21 +168,20 @@ public sealed unsafe class TarInput : IDisposable
         }
         finally
         {
-            _full.CompleteAdding();
+            _full.Complete();
         }
     }
 
     public void Dispose()
     {
-        _stop.Cancel();
+        _stopping = true;
+        _free.Complete();
+        _full.Complete();
         // A reader stuck in the source's Read (a stalled network stream) may still write into a
         // chunk: then the chunks are left to the process rather than freed under it.
         if (!_reader.Join(TimeSpan.FromSeconds(10)))
             return;
         foreach (var buffer in _allBuffers)
             NativeMemory.AlignedFree((void*)buffer);
-        _full.Dispose();
-        _free.Dispose();
-        _stop.Dispose();
     }
 }

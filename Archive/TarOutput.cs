@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Wsd.Interop;
 
@@ -16,8 +15,8 @@ public sealed unsafe class TarOutput : IDisposable
     public const int ChunkCount = 4;
 
     readonly Stream _target;
-    readonly BlockingCollection<(nint Buffer, int Length)> _full = new(ChunkCount);
-    readonly BlockingCollection<nint> _free = new(ChunkCount);
+    readonly HandOff<(nint Buffer, int Length)> _full = new(ChunkCount);
+    readonly HandOff<nint> _free = new(ChunkCount);
     readonly Thread _writer;
     readonly nint[] _allBuffers = new nint[ChunkCount];
     Exception? _writeError;
@@ -112,7 +111,7 @@ public sealed unsafe class TarOutput : IDisposable
         Zeros(2 * TarFormat.BlockSize);
         Flush();
         _finished = true;
-        _full.CompleteAdding();
+        _full.Complete();
         _writer.Join();
         ThrowIfWriteFailed();
         _target.Flush();
@@ -126,7 +125,8 @@ public sealed unsafe class TarOutput : IDisposable
         _full.Add(((nint)_buffer, _position));
         _flushed += _position;
         _position = 0;
-        _buffer = (byte*)_free.Take();
+        _free.Take(out nint next);
+        _buffer = (byte*)next;
         ThrowIfWriteFailed();
     }
 
@@ -138,8 +138,9 @@ public sealed unsafe class TarOutput : IDisposable
 
     void WriteLoop()
     {
-        foreach (var (buffer, length) in _full.GetConsumingEnumerable())
+        while (_full.Take(out var chunk))
         {
+            var (buffer, length) = chunk;
             try
             {
                 if (_writeError is null)
@@ -157,12 +158,10 @@ public sealed unsafe class TarOutput : IDisposable
     {
         if (!_finished)
         {
-            _full.CompleteAdding();
+            _full.Complete();
             _writer.Join();
         }
         foreach (var buffer in _allBuffers)
             NativeMemory.AlignedFree((void*)buffer);
-        _full.Dispose();
-        _free.Dispose();
     }
 }

@@ -30,7 +30,7 @@ int Option(string name, int fallback)
 int? runsOption = rest.Contains("--runs") ? Option("--runs", 0) : null;
 int sizeMb = Option("--size-mb", 1024);
 int smallFiles = Option("--small-files", 50_000);
-var benches = rest.Count == 0 ? ["startup"] : rest;
+var benches = rest.Count == 0 ? ["startup", "archive"] : rest;
 
 foreach (var bench in benches)
 {

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Wsd.Bench.TarHeaderBenchmarks).Assembly).Run(args);
