@@ -27,6 +27,10 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     bool _openat2Missing;
     readonly List<DeferredDirectory> _directories = [];
     readonly FileFinisher _finisher;
+    string? _subject;
+
+    /// <summary>What error messages name: the current member, unless a later pass says otherwise. Built only when needed.</summary>
+    string Current => _subject ?? _entry.DisplayName;
 
     sealed record DeferredDirectory(byte[] Path, uint Mode, long MtimeSeconds, int MtimeNanoseconds, List<KeyValuePair<string, byte[]>>? Xattrs);
 
@@ -69,7 +73,6 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     {
         int length = NameNormalizer.Normalize(_entry.NameSpan, _name, out int lastSlash);
         _name[length] = 0;
-        string display = _entry.DisplayName;
         var parent = lastSlash < 0 ? ReadOnlySpan<byte>.Empty : _name.AsSpan(0, lastSlash);
         byte type = _entry.Type;
 
@@ -77,42 +80,42 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         {
             // "./": the destination itself. Only a directory may describe it.
             if (type != TarFormat.TypeDirectory && type != TarFormat.TypeGnuDumpDir)
-                throw new ArchiveException($"member '{display}' would replace the destination directory itself");
+                throw new ArchiveException($"member '{Current}' would replace the destination directory itself");
             ChownAt(_root, null, 0);
             Defer(ReadOnlySpan<byte>.Empty);
             SkipData();
             return;
         }
 
-        int parentFd = ParentDirectory(parent, display);
+        int parentFd = ParentDirectory(parent);
         fixed (byte* leaf = _name.AsSpan(lastSlash + 1))
         {
             switch (type)
             {
                 case TarFormat.TypeRegular or TarFormat.TypeRegularOld or TarFormat.TypeContiguous:
-                    RestoreRegular(parentFd, leaf, display);
+                    RestoreRegular(parentFd, leaf);
                     return;
                 case TarFormat.TypeDirectory or TarFormat.TypeGnuDumpDir:
-                    RestoreDirectory(parentFd, leaf, display, _name.AsSpan(0, length));
+                    RestoreDirectory(parentFd, leaf, _name.AsSpan(0, length));
                     SkipData();
                     return;
                 case TarFormat.TypeSymlink:
-                    RestoreSymlink(parentFd, leaf, display);
+                    RestoreSymlink(parentFd, leaf);
                     SkipData();
                     return;
                 case TarFormat.TypeHardLink:
-                    RestoreHardLink(parentFd, leaf, display);
+                    RestoreHardLink(parentFd, leaf);
                     SkipData();
                     return;
                 case TarFormat.TypeFifo:
-                    RestoreNode(parentFd, leaf, display, StatMode.Fifo, 0);
+                    RestoreNode(parentFd, leaf, StatMode.Fifo, 0);
                     SkipData();
                     return;
                 case TarFormat.TypeCharDevice or TarFormat.TypeBlockDevice:
                     if (!_options.AllowDevices)
                         _stats.DevicesSkipped++;
                     else
-                        RestoreNode(parentFd, leaf, display, type == TarFormat.TypeCharDevice ? StatMode.CharDevice : StatMode.BlockDevice,
+                        RestoreNode(parentFd, leaf, type == TarFormat.TypeCharDevice ? StatMode.CharDevice : StatMode.BlockDevice,
                             Devices.Make(_entry.DevMajor, _entry.DevMinor));
                     SkipData();
                     return;
@@ -128,22 +131,22 @@ public sealed unsafe class ArchiveExtractor : IDisposable
 
     void SkipData() => _input.Skip(_entry.Size + TarFormat.PaddingOf(_entry.Size));
 
-    void RestoreRegular(int parentFd, byte* leaf, string display)
+    void RestoreRegular(int parentFd, byte* leaf)
     {
-        int fd = CreateLeaf(LeafKind.File, parentFd, leaf, display);
+        int fd = CreateLeaf(LeafKind.File, parentFd, leaf);
         try
         {
             if (_entry.IsSparse)
             {
                 if (Libc.FTruncate(fd, _entry.SparseRealSize) != 0)
-                    throw SyscallException.FromLastError("ftruncate", display);
+                    throw SyscallException.FromLastError("ftruncate", Current);
                 foreach (var (start, size) in _entry.SparseMap)
-                    _input.CopyTo(fd, size, start, display);
+                    _input.CopyTo(fd, size, start, _entry.NameSpan);
                 _stats.DataBytes += _entry.SparseRealSize;
             }
             else
             {
-                _input.CopyTo(fd, _entry.Size, -1, display);
+                _input.CopyTo(fd, _entry.Size, -1, _entry.NameSpan);
                 _stats.DataBytes += _entry.Size;
             }
             _input.Skip(TarFormat.PaddingOf(_entry.Size));
@@ -161,21 +164,21 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         _stats.Files++;
     }
 
-    void RestoreDirectory(int parentFd, byte* leaf, string display, ReadOnlySpan<byte> path)
+    void RestoreDirectory(int parentFd, byte* leaf, ReadOnlySpan<byte> path)
     {
         if (Libc.MkdirAt(parentFd, leaf, 0x1C0) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errno.EEXIST)
-                throw SyscallException.FromLastError("mkdirat", display);
+                throw SyscallException.FromLastError("mkdirat", Current);
             StatxBuffer st;
             if (Libc.Statx(parentFd, leaf, AtFlags.SymlinkNoFollow, StatxMask.BasicStats, &st) != 0)
-                throw SyscallException.FromLastError("statx", display);
+                throw SyscallException.FromLastError("statx", Current);
             if (st.FileType != StatMode.Directory)
             {
-                RemoveExisting(parentFd, leaf, display);
+                RemoveExisting(parentFd, leaf);
                 if (Libc.MkdirAt(parentFd, leaf, 0x1C0) != 0)
-                    throw SyscallException.FromLastError("mkdirat", display);
+                    throw SyscallException.FromLastError("mkdirat", Current);
             }
         }
         ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
@@ -183,27 +186,27 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         _stats.Directories++;
     }
 
-    void RestoreSymlink(int parentFd, byte* leaf, string display)
+    void RestoreSymlink(int parentFd, byte* leaf)
     {
         NulTerminated(_entry.LinkNameSpan, _linkTargetName);
-        CreateLeaf(LeafKind.Symlink, parentFd, leaf, display);
+        CreateLeaf(LeafKind.Symlink, parentFd, leaf);
         ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
-        SetTimes(parentFd, leaf, AtFlags.SymlinkNoFollow, display);
+        SetTimes(parentFd, leaf, AtFlags.SymlinkNoFollow);
         _stats.Symlinks++;
     }
 
-    void RestoreHardLink(int parentFd, byte* leaf, string display)
+    void RestoreHardLink(int parentFd, byte* leaf)
     {
         // The target must itself lie beneath the destination, resolved without symlinks.
         int length = NameNormalizer.Normalize(_entry.LinkNameSpan, _linkTargetName, out int lastSlash, "hard link target");
         if (length == 0)
-            throw new ArchiveException($"hard link '{display}' points at the destination directory itself");
+            throw new ArchiveException($"hard link '{Current}' points at the destination directory itself");
         _linkTargetName[length] = 0;
-        _linkParent = lastSlash < 0 ? _root : OpenBeneath(_linkTargetName.AsSpan(0, lastSlash), create: false, display);
+        _linkParent = lastSlash < 0 ? _root : OpenBeneath(_linkTargetName.AsSpan(0, lastSlash), create: false);
         _linkLeafOffset = lastSlash + 1;
         try
         {
-            CreateLeaf(LeafKind.HardLink, parentFd, leaf, display);
+            CreateLeaf(LeafKind.HardLink, parentFd, leaf);
         }
         finally
         {
@@ -213,16 +216,16 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         _stats.HardLinks++;
     }
 
-    void RestoreNode(int parentFd, byte* leaf, string display, uint type, ulong device)
+    void RestoreNode(int parentFd, byte* leaf, uint type, ulong device)
     {
         _nodeMode = type | 0x180;
         _nodeDevice = device;
-        CreateLeaf(LeafKind.Node, parentFd, leaf, display);
+        CreateLeaf(LeafKind.Node, parentFd, leaf);
         ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
         // The node was just created in a directory only wsd writes to; chmod by name is safe here.
         if (Libc.FChmodAt(parentFd, leaf, _entry.Mode, 0) != 0)
-            throw SyscallException.FromLastError("fchmodat", display);
-        SetTimes(parentFd, leaf, AtFlags.SymlinkNoFollow, display);
+            throw SyscallException.FromLastError("fchmodat", Current);
+        SetTimes(parentFd, leaf, AtFlags.SymlinkNoFollow);
         _stats.SpecialFiles++;
     }
 
@@ -253,7 +256,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     }
 
     /// <summary>Creates the leaf; when the name is taken, removes what is there (never following it) and tries once more.</summary>
-    int CreateLeaf(LeafKind kind, int parentFd, byte* leaf, string display)
+    int CreateLeaf(LeafKind kind, int parentFd, byte* leaf)
     {
         int result = TryCreate(kind, parentFd, leaf);
         if (result >= 0)
@@ -261,18 +264,18 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         int errno = Marshal.GetLastPInvokeError();
         if (errno == Errno.EEXIST)
         {
-            RemoveExisting(parentFd, leaf, display);
+            RemoveExisting(parentFd, leaf);
             result = TryCreate(kind, parentFd, leaf);
             if (result >= 0)
                 return result;
             errno = Marshal.GetLastPInvokeError();
         }
         if (kind == LeafKind.HardLink && errno == Errno.ENOENT)
-            throw new ArchiveException($"hard link '{display}' points at '{NameNormalizer.Display(_entry.LinkNameSpan)}', which is not in the archive before it");
-        throw new SyscallException("create", display, errno);
+            throw new ArchiveException($"hard link '{Current}' points at '{NameNormalizer.Display(_entry.LinkNameSpan)}', which is not in the archive before it");
+        throw new SyscallException("create", Current, errno);
     }
 
-    void RemoveExisting(int parentFd, byte* leaf, string display)
+    void RemoveExisting(int parentFd, byte* leaf)
     {
         if (Libc.UnlinkAt(parentFd, leaf, 0) == 0)
             return;
@@ -281,18 +284,18 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             return;
         errno = Marshal.GetLastPInvokeError();
         if (errno is Errno.ENOTEMPTY or Errno.EEXIST)
-            throw new ArchiveException($"member '{display}' would replace a directory that is not empty");
-        throw new SyscallException("unlinkat", display, errno);
+            throw new ArchiveException($"member '{Current}' would replace a directory that is not empty");
+        throw new SyscallException("unlinkat", Current, errno);
     }
 
     /// <summary>The directory that holds the current member, from a one-entry cache (members come grouped by directory).</summary>
-    int ParentDirectory(ReadOnlySpan<byte> parent, string display)
+    int ParentDirectory(ReadOnlySpan<byte> parent)
     {
         if (parent.IsEmpty)
             return _root;
         if (_parentFd >= 0 && parent.SequenceEqual(_parentPath.AsSpan(0, _parentPathLength)))
             return _parentFd;
-        int fd = OpenBeneath(parent, create: true, display);
+        int fd = OpenBeneath(parent, create: true);
         if (_parentFd >= 0)
             Libc.Close(_parentFd);
         _parentFd = fd;
@@ -302,7 +305,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     }
 
     /// <summary>Opens a directory beneath the destination, refusing any symlink on the way; creates missing ones when asked.</summary>
-    int OpenBeneath(ReadOnlySpan<byte> path, bool create, string display)
+    int OpenBeneath(ReadOnlySpan<byte> path, bool create)
     {
         Span<byte> nulTerminated = stackalloc byte[path.Length + 1];
         path.CopyTo(nulTerminated);
@@ -323,14 +326,14 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 if (errno == Errno.ENOSYS)
                     _openat2Missing = true;
                 else if (errno != Errno.ENOENT || !create)
-                    throw Refused(errno, path, display);
+                    throw Refused(errno, path);
             }
-            return WalkBeneath(path, create, display);
+            return WalkBeneath(path, create);
         }
     }
 
     /// <summary>Component by component with O_NOFOLLOW, creating what is missing: the fallback and the way to make parents.</summary>
-    int WalkBeneath(ReadOnlySpan<byte> path, bool create, string display)
+    int WalkBeneath(ReadOnlySpan<byte> path, bool create)
     {
         int current = _root;
         Span<byte> component = stackalloc byte[256];
@@ -343,7 +346,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 var name = slash < 0 ? rest : rest[..slash];
                 rest = slash < 0 ? default : rest[(slash + 1)..];
                 if (name.Length >= component.Length)
-                    throw new ArchiveException($"a path component of '{display}' is longer than 255 bytes");
+                    throw new ArchiveException($"a path component of '{Current}' is longer than 255 bytes");
                 name.CopyTo(component);
                 component[name.Length] = 0;
                 fixed (byte* c = component)
@@ -354,11 +357,11 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                     {
                         // A parent the archive does not list: made like tar makes it.
                         if (Libc.MkdirAt(current, c, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
-                            throw SyscallException.FromLastError("mkdirat", display);
+                            throw SyscallException.FromLastError("mkdirat", Current);
                         next = Libc.OpenAt(current, c, flags, 0);
                     }
                     if (next < 0)
-                        throw Refused(Marshal.GetLastPInvokeError(), path, display);
+                        throw Refused(Marshal.GetLastPInvokeError(), path);
                     if (current != _root)
                         Libc.Close(current);
                     current = next;
@@ -374,12 +377,12 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         }
     }
 
-    static Exception Refused(int errno, ReadOnlySpan<byte> parent, string display) => errno switch
+    Exception Refused(int errno, ReadOnlySpan<byte> parent) => errno switch
     {
-        Errno.ELOOP => new ArchiveException($"member '{display}' lies below a symlink ('{NameNormalizer.Display(parent)}'); refusing to write through it"),
-        Errno.EXDEV => new ArchiveException($"member '{display}' would leave the destination"),
-        Errno.ENOTDIR => new ArchiveException($"member '{display}' lies below '{NameNormalizer.Display(parent)}', which is not a directory"),
-        Errno.ENOENT => new ArchiveException($"'{NameNormalizer.Display(parent)}' does not exist for member '{display}'"),
+        Errno.ELOOP => new ArchiveException($"member '{Current}' lies below a symlink ('{NameNormalizer.Display(parent)}'); refusing to write through it"),
+        Errno.EXDEV => new ArchiveException($"member '{Current}' would leave the destination"),
+        Errno.ENOTDIR => new ArchiveException($"member '{Current}' lies below '{NameNormalizer.Display(parent)}', which is not a directory"),
+        Errno.ENOENT => new ArchiveException($"'{NameNormalizer.Display(parent)}' does not exist for member '{Current}'"),
         _ => new SyscallException("openat2", NameNormalizer.Display(parent), errno),
     };
 
@@ -409,14 +412,14 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         return host;
     }
 
-    void SetTimes(int fd, byte* leaf, int flags, string display)
+    void SetTimes(int fd, byte* leaf, int flags)
     {
         var times = stackalloc TimeSpec[2];
         times[0] = new TimeSpec { Seconds = 0, Nanoseconds = TimeSpecValues.Omit };
         times[1] = new TimeSpec { Seconds = _entry.MtimeSeconds, Nanoseconds = _entry.MtimeNanoseconds };
         int result = leaf is null ? Libc.FUtimens(fd, times) : Libc.UtimensAt(fd, leaf, times, flags);
         if (result != 0)
-            throw SyscallException.FromLastError("utimensat", display);
+            throw SyscallException.FromLastError("utimensat", Current);
     }
 
     void Defer(ReadOnlySpan<byte> path) =>
@@ -434,7 +437,8 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             int fd;
             try
             {
-                fd = directory.Path.Length == 0 ? _root : OpenBeneath(directory.Path, create: false, display);
+                _subject = display;
+                fd = directory.Path.Length == 0 ? _root : OpenBeneath(directory.Path, create: false);
             }
             catch (ArchiveException)
             {

@@ -69,12 +69,12 @@ public sealed unsafe class TarInput : IDisposable
     }
 
     /// <summary>Writes the next <paramref name="count"/> bytes to <paramref name="fd"/> at <paramref name="fileOffset"/> (or its current position when negative).</summary>
-    public void CopyTo(int fd, long count, long fileOffset, string nameForErrors)
+    public void CopyTo(int fd, long count, long fileOffset, ReadOnlySpan<byte> nameForErrors)
     {
         while (count > 0)
         {
             if (!EnsureData())
-                throw new ArchiveException($"the archive ends inside {nameForErrors} (truncated?)", Position);
+                throw new ArchiveException($"the archive ends inside {SyscallException.Display(nameForErrors)} (truncated?)", Position);
             int n = (int)Math.Min(count, _chunkLength - _offset);
             byte* data = _chunk + _offset;
             int left = n;
