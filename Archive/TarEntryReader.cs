@@ -294,17 +294,7 @@ public sealed class TarEntryReader(TarInput input, int maxPaxHeaderBytes)
     }
 
     /// <summary>Accepts the unsigned sum (POSIX) and the signed one some old writers used.</summary>
-    static bool ChecksumMatches(ReadOnlySpan<byte> block)
-    {
-        if (!TarNumbers.TryParse(block.Slice(TarFormat.ChecksumOffset, TarFormat.ChecksumLength), out long stored))
-            return false;
-        long unsigned = 0, signed = 0;
-        for (int i = 0; i < TarFormat.BlockSize; i++)
-        {
-            byte b = i >= TarFormat.ChecksumOffset && i < TarFormat.ChecksumOffset + TarFormat.ChecksumLength ? (byte)' ' : block[i];
-            unsigned += b;
-            signed += (sbyte)b;
-        }
-        return stored == unsigned || stored == signed;
-    }
+    static bool ChecksumMatches(ReadOnlySpan<byte> block) =>
+        TarNumbers.TryParse(block.Slice(TarFormat.ChecksumOffset, TarFormat.ChecksumLength), out long stored) &&
+        (stored == TarChecksum.Unsigned(block) || stored == TarChecksum.Signed(block));
 }

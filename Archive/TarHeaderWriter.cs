@@ -84,10 +84,7 @@ public sealed class TarHeaderWriter
     /// <summary>Sums the header with the checksum field as spaces and stores it as six octal digits, NUL, space.</summary>
     public static void WriteChecksum(Span<byte> header)
     {
-        header.Slice(TarFormat.ChecksumOffset, TarFormat.ChecksumLength).Fill((byte)' ');
-        int sum = 0;
-        foreach (byte b in header[..TarFormat.BlockSize])
-            sum += b;
+        int sum = TarChecksum.Unsigned(header);
         var field = header.Slice(TarFormat.ChecksumOffset, TarFormat.ChecksumLength);
         TarNumbers.WriteOctal(field[..7], sum);
         field[7] = (byte)' ';

@@ -17,7 +17,7 @@ public sealed unsafe class TarInput : IDisposable
     readonly Stream _source;
     readonly HandOff<(nint Buffer, int Length)> _full = new(ChunkCount);
     readonly HandOff<nint> _free = new(ChunkCount);
-    readonly nint[] _allBuffers = new nint[ChunkCount];
+    readonly PinnedChunks _chunks = new(ChunkCount, ChunkSize);
     readonly Thread _reader;
     volatile bool _stopping;
     Exception? _readError;
@@ -30,11 +30,8 @@ public sealed unsafe class TarInput : IDisposable
     public TarInput(Stream source)
     {
         _source = source;
-        for (int i = 0; i < ChunkCount; i++)
-        {
-            _allBuffers[i] = (nint)NativeMemory.AlignedAlloc(ChunkSize, 4096);
-            _free.Add(_allBuffers[i]);
-        }
+        foreach (var chunk in _chunks.Pointers)
+            _free.Add(chunk);
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = "wsd tar input" };
         _reader.Start();
     }
@@ -178,10 +175,9 @@ public sealed unsafe class TarInput : IDisposable
         _free.Complete();
         _full.Complete();
         // A reader stuck in the source's Read (a stalled network stream) may still write into a
-        // chunk: then the chunks are left to the process rather than freed under it.
+        // chunk: then the chunks stay pinned and out of the pool rather than reused under it.
         if (!_reader.Join(TimeSpan.FromSeconds(10)))
             return;
-        foreach (var buffer in _allBuffers)
-            NativeMemory.AlignedFree((void*)buffer);
+        _chunks.Dispose();
     }
 }

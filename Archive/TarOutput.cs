@@ -18,7 +18,7 @@ public sealed unsafe class TarOutput : IDisposable
     readonly HandOff<(nint Buffer, int Length)> _full = new(ChunkCount);
     readonly HandOff<nint> _free = new(ChunkCount);
     readonly Thread _writer;
-    readonly nint[] _allBuffers = new nint[ChunkCount];
+    readonly PinnedChunks _chunks = new(ChunkCount, ChunkSize);
     Exception? _writeError;
     byte* _buffer;
     int _position;
@@ -28,13 +28,9 @@ public sealed unsafe class TarOutput : IDisposable
     public TarOutput(Stream target)
     {
         _target = target;
-        for (int i = 0; i < ChunkCount; i++)
-        {
-            _allBuffers[i] = (nint)NativeMemory.AlignedAlloc(ChunkSize, 4096);
-            if (i > 0)
-                _free.Add(_allBuffers[i]);
-        }
-        _buffer = (byte*)_allBuffers[0];
+        for (int i = 1; i < ChunkCount; i++)
+            _free.Add(_chunks.Pointers[i]);
+        _buffer = (byte*)_chunks.Pointers[0];
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "wsd tar output" };
         _writer.Start();
     }
@@ -161,7 +157,6 @@ public sealed unsafe class TarOutput : IDisposable
             _full.Complete();
             _writer.Join();
         }
-        foreach (var buffer in _allBuffers)
-            NativeMemory.AlignedFree((void*)buffer);
+        _chunks.Dispose();
     }
 }

@@ -15,7 +15,7 @@ public class TarHeaderBenchmarks
     const int Entries = 10_000;
     readonly string[] _names = new string[Entries];
     readonly byte[][] _nameBytes = new byte[Entries][];
-    readonly DateTimeOffset _mtime = new(2024, 2, 29, 12, 34, 56, TimeSpan.Zero).AddTicks(1234567);
+    readonly DateTimeOffset _mtime = new DateTimeOffset(2024, 2, 29, 12, 34, 56, TimeSpan.Zero).AddTicks(1234567);
     byte[] _archive = [];
 
     [GlobalSetup]
@@ -48,7 +48,7 @@ public class TarHeaderBenchmarks
     {
         using var output = new TarOutput(Stream.Null);
         var headers = new TarHeaderWriter();
-        var entry = new TarEntry();
+        var entry = new Wsd.Archive.TarEntry();
         foreach (var name in _nameBytes)
         {
             entry.Reset();
@@ -78,7 +78,7 @@ public class TarHeaderBenchmarks
         int count = 0;
         using var input = new TarInput(new MemoryStream(_archive));
         var reader = new TarEntryReader(input, 1 << 20);
-        var entry = new TarEntry();
+        var entry = new Wsd.Archive.TarEntry();
         while (reader.Next(entry))
         {
             input.Skip(entry.Size + TarFormat.PaddingOf(entry.Size));
