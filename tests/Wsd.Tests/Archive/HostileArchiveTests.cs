@@ -279,6 +279,25 @@ public sealed class HostileArchiveTests : IDisposable
     }
 
     [Fact]
+    public void TrustedAndOverlayXattrsAreNeverRestored()
+    {
+        Tools.RequireRoot("trusted.* xattrs can only be set by root, so their absence proves the filter");
+        var archive = new RawTar()
+            .Pax(("SCHILY.xattr.trusted.overlay.opaque", "y"), ("SCHILY.xattr.user.overlay.origin", "z"),
+                 ("SCHILY.xattr.security.selinux", "system_u:object_r:etc_t"), ("SCHILY.xattr.user.kept", "yes"))
+            .File("f", "content")
+            .Build();
+
+        Extract(archive);
+
+        string listing = Tools.Ok("getfattr", Destination, "-d", "-m", "-", "f");
+        Assert.Contains("user.kept=\"yes\"", listing);
+        Assert.DoesNotContain("trusted.", listing);
+        Assert.DoesNotContain("overlay.origin", listing);
+        Assert.DoesNotContain("selinux", listing);
+    }
+
+    [Fact]
     public void ANulInAPaxPathIsRefused()
     {
         var archive = new RawTar().Pax(("path", "ok\0/../../escaped")).File("f", "x").Build();
