@@ -10,7 +10,7 @@ public class CommandLineTests
         using var dir = new TempDirectory();
         await File.WriteAllTextAsync(dir.Combine("ok.json"), """{ "service": { "address": "127.0.0.1:7000" } }""");
 
-        var result = await WsdCli.RunAsync(dir.Path, "config", "validate", "ok.json");
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "config", "validate", "ok.json");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("ok.json: ok", result.Stdout);
@@ -22,7 +22,7 @@ public class CommandLineTests
         using var dir = new TempDirectory();
         await File.WriteAllTextAsync(dir.Combine("bad.json"), """{ "content": { "workingAre": "/x" } }""");
 
-        var result = await WsdCli.RunAsync(dir.Path, "config", "validate", "bad.json");
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "config", "validate", "bad.json");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("unknown key 'content.workingAre'", result.Stderr);
@@ -34,7 +34,7 @@ public class CommandLineTests
         using var dir = new TempDirectory();
         await File.WriteAllTextAsync(dir.Combine("bad.json"), """{ "log": { "level": "loud" } }""");
 
-        var result = await WsdCli.RunAsync(dir.Path, "run", "--config", "bad.json");
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "run", "--config", "bad.json");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("log.level", result.Stderr);
@@ -45,7 +45,7 @@ public class CommandLineTests
     {
         using var dir = new TempDirectory();
 
-        var result = await WsdCli.RunAsync(dir.Path, "config", "default");
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "config", "default");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("\"address\": \"127.0.0.1:8080\"", result.Stdout);
@@ -58,7 +58,7 @@ public class CommandLineTests
     {
         using var dir = new TempDirectory();
 
-        var result = await WsdCli.RunAsync(dir.Path, "version");
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "version");
 
         Assert.Equal(0, result.ExitCode);
         Assert.StartsWith("wsd 0.", result.Stdout);
@@ -69,7 +69,7 @@ public class CommandLineTests
     {
         using var dir = new TempDirectory();
 
-        var result = await WsdCli.RunAsync(dir.Path, "serve");
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "serve");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("unknown command 'serve'", result.Stderr);
