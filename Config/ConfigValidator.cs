@@ -39,8 +39,14 @@ public static class ConfigValidator
             problems.Add("content.workingArea: must not be empty");
         if (!StorageKinds.Contains(config.Content.Storage.Kind))
             problems.Add($"content.storage.kind: '{config.Content.Storage.Kind}' is not one of {string.Join(", ", StorageKinds)}");
-        else if (config.Content.Storage.Kind == "local" && string.IsNullOrWhiteSpace(config.Content.Storage.Local.Root))
-            problems.Add("content.storage.local.root: must not be empty");
+        else if (config.Content.Storage.Kind == "local")
+        {
+            if (string.IsNullOrWhiteSpace(config.Content.Storage.Local.Root))
+                problems.Add("content.storage.local.root: must not be empty");
+            string bucket = config.Content.Storage.Local.Bucket;
+            if (bucket.Length == 0 || bucket is "." or ".." || bucket.IndexOfAny(['/', '@', '\0']) >= 0)
+                problems.Add($"content.storage.local.bucket: '{bucket}' must be a plain name without '/' or '@'");
+        }
 
         return problems;
     }

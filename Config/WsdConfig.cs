@@ -78,4 +78,7 @@ public sealed class StorageConfig
 public sealed class LocalStorageConfig
 {
     public string Root { get; set; } = "./.wsd/storage";
+
+    /// <summary>The bucket name: a directory under the root, and the part after '@' in snapshot URLs.</summary>
+    public string Bucket { get; set; } = "local";
 }

@@ -26,6 +26,9 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
     public static partial nint PWrite(int fd, byte* buffer, nint count, long offset);
 
+    [LibraryImport(Lib, EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
     [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int FTruncate(int fd, long length);
 

@@ -1,0 +1,36 @@
+namespace Wsd.Storage;
+
+/// <summary>
+/// Remote storage for backups and snapshots. An upload is written to the store as it streams and
+/// becomes visible under its name only when committed; an upload disposed without a commit leaves
+/// nothing behind, so a reader never sees a partial object (SPEC §6).
+/// </summary>
+public interface IObjectStore
+{
+    /// <summary>The bucket objects go to (one shared bucket, REF §6.4).</summary>
+    string Bucket { get; }
+
+    Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken);
+
+    /// <summary>The object, or null when there is none.</summary>
+    Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken);
+}
+
+/// <summary>An upload in progress: write to <see cref="Content"/>, then commit with the content's SHA-256.</summary>
+public interface IObjectUpload : IAsyncDisposable
+{
+    Stream Content { get; }
+
+    /// <summary>Makes the object visible under its name, with its digest stored beside it.</summary>
+    Task CommitAsync(string sha256, CancellationToken cancellationToken);
+}
+
+/// <summary>An object being read, and the SHA-256 stored with it (null when the store has none).</summary>
+public sealed class StoredObject(Stream content, long length, string? sha256) : IAsyncDisposable
+{
+    public Stream Content { get; } = content;
+    public long Length { get; } = length;
+    public string? Sha256 { get; } = sha256;
+
+    public ValueTask DisposeAsync() => Content.DisposeAsync();
+}

@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using Wsd.Errors;
+using Wsd.Interop;
+
+namespace Wsd.Storage;
+
+/// <summary>
+/// Objects as files under <c>&lt;root&gt;/&lt;bucket&gt;/&lt;key&gt;</c>, the embedded default (SPEC §6).
+/// An upload writes a hidden temporary file beside its target; commit stores the digest as the
+/// xattr <c>user.wsd.sha256</c>, fsyncs, renames it into place and fsyncs the directory.
+/// </summary>
+public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjectStore
+{
+    const string DigestXattr = "user.wsd.sha256";
+    const string UploadMarker = ".upload-";
+
+    public string Bucket { get; } = bucket;
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken)
+    {
+        string path = PathOf(location);
+        string directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}{UploadMarker}{Guid.NewGuid():N}");
+        var file = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+            BufferSize = 0,
+        });
+        return Task.FromResult<IObjectUpload>(new Upload(file, temporary, path));
+    }
+
+    public Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken)
+    {
+        string path = PathOf(location);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<StoredObject?>(null);
+        }
+        return Task.FromResult<StoredObject?>(new StoredObject(file, file.Length, ReadDigest(file.SafeFileHandle)));
+    }
+
+    /// <summary>Removes temporaries of uploads that a crash interrupted; they were never visible as objects.</summary>
+    public int RemoveAbandonedUploads()
+    {
+        string bucketRoot = Path.Combine(Root, Bucket);
+        if (!Directory.Exists(bucketRoot))
+            return 0;
+        int removed = 0;
+        foreach (var file in Directory.EnumerateFiles(bucketRoot, $".*{UploadMarker}*", SearchOption.AllDirectories))
+        {
+            File.Delete(file);
+            removed++;
+        }
+        return removed;
+    }
+
+    string PathOf(ObjectLocation location)
+    {
+        if (location.Bucket != Bucket)
+            throw new WsdException(ErrorCode.NotFound, $"bucket \"{location.Bucket}\" is not this store's (\"{Bucket}\")");
+        foreach (var part in location.Key.Split('/'))
+        {
+            if (part.Length == 0 || part is "." or ".." || part.StartsWith('.'))
+                throw new WsdException(ErrorCode.InvalidArgument, $"object key \"{location.Key}\" is not a plain relative name");
+        }
+        return Path.Combine(Root, Bucket, location.Key);
+    }
+
+    static string? ReadDigest(SafeFileHandle file)
+    {
+        var value = new byte[128];
+        var name = Encoding.ASCII.GetBytes(DigestXattr + "\0");
+        fixed (byte* n = name)
+        fixed (byte* v = value)
+        {
+            nint length = Libc.FGetXattr((int)file.DangerousGetHandle(), n, v, value.Length);
+            return length > 0 ? Encoding.ASCII.GetString(value, 0, (int)length) : null;
+        }
+    }
+
+    sealed class Upload(FileStream file, string temporary, string target) : IObjectUpload
+    {
+        bool _committed;
+
+        public Stream Content => file;
+
+        public Task CommitAsync(string sha256, CancellationToken cancellationToken)
+        {
+            var name = Encoding.ASCII.GetBytes(DigestXattr + "\0");
+            var value = Encoding.ASCII.GetBytes(sha256);
+            fixed (byte* n = name)
+            fixed (byte* v = value)
+            {
+                if (Libc.FSetXattr((int)file.SafeFileHandle.DangerousGetHandle(), n, v, value.Length, 0) != 0 &&
+                    Marshal.GetLastPInvokeError() != Errno.EOPNOTSUPP)
+                    throw SyscallException.FromLastError("fsetxattr", temporary);
+            }
+            file.Flush();
+            Durability.Sync(file.SafeFileHandle, temporary);
+            file.Dispose();
+            File.Move(temporary, target, overwrite: true);
+            Durability.SyncDirectory(Path.GetDirectoryName(target)!);
+            _committed = true;
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            file.Dispose();
+            if (!_committed)
+                File.Delete(temporary);
+            return ValueTask.CompletedTask;
+        }
+    }
+}

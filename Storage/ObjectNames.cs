@@ -1,0 +1,32 @@
+using Wsd.Errors;
+
+namespace Wsd.Storage;
+
+/// <summary>
+/// Object names compatible with upstream's shared-bucket layout (REF §6.3/§6.4):
+/// <c>&lt;owner&gt;/workspaces/&lt;workspaceId&gt;/&lt;name&gt;</c>, backups <c>full.tar</c>,
+/// snapshots <c>snapshot-&lt;unixnano&gt;.tar</c>.
+/// </summary>
+public static class ObjectNames
+{
+    public const string Backup = "full.tar";
+
+    public static string Snapshot(DateTimeOffset now) =>
+        $"snapshot-{(now.ToUniversalTime() - DateTimeOffset.UnixEpoch).Ticks * 100}.tar";
+
+    /// <summary>The key of <paramref name="name"/> for a workspace; owner and workspace ID must be single path components.</summary>
+    public static string Key(string owner, string workspaceId, string name)
+    {
+        RequireComponent(owner, "owner");
+        RequireComponent(workspaceId, "workspace ID (metadata.meta_id)");
+        return $"{owner}/workspaces/{workspaceId}/{name}";
+    }
+
+    static void RequireComponent(string value, string what)
+    {
+        if (value.Length == 0)
+            throw new WsdException(ErrorCode.InvalidArgument, $"{what} is required for remote storage");
+        if (value is "." or ".." || value.IndexOfAny(['/', '\\', '@', '\0']) >= 0 || value.Length > 200)
+            throw new WsdException(ErrorCode.InvalidArgument, $"{what} \"{value}\" cannot be part of an object name");
+    }
+}
