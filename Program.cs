@@ -45,7 +45,9 @@ public static class Program
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton<GrpcMetrics>();
         builder.Services.AddSingleton<Readiness>();
-        builder.Services.AddSingleton<IWorkspaceCatalog, SessionFileCatalog>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddHostedService<WorkspaceHousekeeping>();
         builder.Services.AddSingleton<WorkspaceSocketHub>();
         builder.Services.AddSingleton<IWorkspaceSocketServer>(s => s.GetRequiredService<WorkspaceSocketHub>());
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(s => s.GetRequiredService<WorkspaceSocketHub>());

@@ -5,16 +5,24 @@ using Wsd.Workspaces;
 namespace Wsd.Services;
 
 /// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3).</summary>
-public sealed class WorkspaceContentService(IWorkspaceCatalog catalog) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
+public sealed class WorkspaceContentService(SessionStore sessions) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
 {
-    public override Task<IsWorkspaceExistsResponse> IsWorkspaceExists(IsWorkspaceExistsRequest request, ServerCallContext context) =>
-        Task.FromResult(new IsWorkspaceExistsResponse { Exists = catalog.Exists(request.Id) });
+    public override Task<IsWorkspaceExistsResponse> IsWorkspaceExists(IsWorkspaceExistsRequest request, ServerCallContext context)
+    {
+        WorkspaceId.Validate(request.Id);
+        return Task.FromResult(new IsWorkspaceExistsResponse { Exists = sessions.Exists(request.Id) });
+    }
+
+    public override async Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context)
+    {
+        WorkspaceId.Validate(request.Id);
+        var session = sessions.Get(request.Id, nameof(WaitForInit));
+        await sessions.WaitForInitAsync(session, context.CancellationToken);
+        return new WaitForInitResponse();
+    }
 
     public override Task<InitWorkspaceResponse> InitWorkspace(InitWorkspaceRequest request, ServerCallContext context) =>
         throw Unimplemented.Method(nameof(InitWorkspace));
-
-    public override Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(WaitForInit));
 
     public override Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context) =>
         throw Unimplemented.Method(nameof(TakeSnapshot));

@@ -65,18 +65,40 @@ public class DaemonProcessTests
         Assert.Contains("only letters, digits", escape.Status.Detail);
     }
 
+    static void WriteSessionFile(TempDirectory dir, string id, string state)
+    {
+        Directory.CreateDirectory(dir.Combine("workspaces"));
+        File.WriteAllText(dir.Combine("workspaces", $"{id}.workspace.json"), $$"""
+            {"location":"","checkoutLocation":"","createdAt":"2026-11-27T12:00:00Z","owner":"u1","metaID":"m1",
+             "workspaceID":"{{id}}","serviceLocNode":"","serviceLocDaemon":"","xfsProjectID":0,"state":"{{state}}"}
+            """);
+    }
+
     [Fact]
-    public async Task ASessionFileOnDiskIsAnExistingWorkspace()
+    public async Task SessionsLeftByAnEarlierProcessAreBackAfterARestart()
     {
         using var dir = new TempDirectory();
+        WriteSessionFile(dir, "ws-ready", "ready");
+        WriteSessionFile(dir, "ws-init", "initializing");
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        await File.WriteAllTextAsync(dir.Combine("workspaces", "ws-1.workspace.json"), "{}");
         using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
 
-        var reply = await new WorkspaceContentService.WorkspaceContentServiceClient(channel)
-            .IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-1" });
+        Assert.True((await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-ready" })).Exists);
+        await client.WaitForInitAsync(new WaitForInitRequest { Id = "ws-ready" }, deadline: DateTime.UtcNow.AddSeconds(10));
+        // The ready workspace has its socket again.
+        Assert.True(File.Exists(dir.Combine("workspaces", "ws-ready-daemon", "daemon.sock")));
 
-        Assert.True(reply.Exists);
+        // An init that died with the old process fails its waiters instead of hanging them.
+        var failed = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.WaitForInitAsync(new WaitForInitRequest { Id = "ws-init" }, deadline: DateTime.UtcNow.AddSeconds(10)));
+        Assert.Equal(StatusCode.FailedPrecondition, failed.StatusCode);
+        Assert.Contains("interrupted by a daemon restart", failed.Status.Detail);
+
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.WaitForInitAsync(new WaitForInitRequest { Id = "ws-nope" }));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("cannot find workspace ws-nope during WaitForInit", unknown.Status.Detail);
     }
 
     [Fact]

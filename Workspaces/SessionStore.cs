@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Wsd.Errors;
+
+namespace Wsd.Workspaces;
+
+/// <summary>
+/// The sessions of this node (REF §2), fixing upstream's defects (REF §9.2 items 13-17): creation is
+/// persisted, waits are race-free and cancellable, exactly one of concurrent disposals does the
+/// work and a failed one can be retried, and nothing holds a store-wide lock across I/O.
+/// </summary>
+public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<SessionStore> log)
+{
+    readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+
+    public WorkingArea Area => area;
+
+    public IReadOnlyCollection<Session> Sessions => [.. _sessions.Values];
+
+    public bool Exists(string id) => _sessions.ContainsKey(id);
+
+    public bool TryGet(string id, out Session session) => _sessions.TryGetValue(id, out session!);
+
+    /// <summary>The session, or NOT_FOUND in upstream's words for <paramref name="rpc"/> (REF §2.8).</summary>
+    public Session Get(string id, string rpc) =>
+        _sessions.TryGetValue(id, out var session)
+            ? session
+            : throw new WsdException(ErrorCode.NotFound, $"cannot find workspace {id} during {rpc}");
+
+    /// <summary>Creates and persists a session in state initializing; ALREADY_EXISTS when the ID is taken.</summary>
+    public Session Create(SessionSpec spec)
+    {
+        WorkspaceId.Validate(spec.InstanceId);
+        var file = new SessionFile
+        {
+            Location = area.ContentDir(spec.InstanceId),
+            CheckoutLocation = spec.CheckoutLocation,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            Owner = spec.Owner,
+            MetaId = spec.MetaId,
+            InstanceId = spec.InstanceId,
+            ServiceLocNode = area.ServiceDir(spec.InstanceId),
+            ServiceLocDaemon = area.ServiceDir(spec.InstanceId),
+            RemoteStorageDisabled = spec.RemoteStorageDisabled,
+            StorageQuota = spec.StorageQuotaBytes,
+            State = SessionStates.ToText(SessionState.Initializing),
+        };
+        var session = new Session(file, area.SessionFile(spec.InstanceId), SessionState.Initializing);
+        // The map decides who owns the ID; the file is written by the winner only.
+        if (!_sessions.TryAdd(spec.InstanceId, session))
+            throw new WsdException(ErrorCode.AlreadyExists, "workspace exists already");
+        try
+        {
+            session.Write();
+        }
+        catch (Exception e)
+        {
+            _sessions.TryRemove(new KeyValuePair<string, Session>(spec.InstanceId, session));
+            throw new WsdException(ErrorCode.Internal, $"cannot persist the new session: {e.Message}", e);
+        }
+        return session;
+    }
+
+    public void MarkReady(Session session)
+    {
+        if (session.State != SessionState.Initializing)
+            throw new WsdException(ErrorCode.FailedPrecondition, $"cannot finish workspace init: the workspace is {SessionStates.ToText(session.State)}");
+        session.Transition(SessionState.Ready);
+    }
+
+    public void MarkFailed(Session session, string reason)
+    {
+        if (session.State == SessionState.Initializing)
+            session.Transition(SessionState.Failed, reason);
+    }
+
+    /// <summary>
+    /// Returns once the session is ready; FAILED_PRECONDITION when it failed or is going away
+    /// (REF §2.4). The wait ends with the caller's deadline or cancellation.
+    /// </summary>
+    public async Task WaitForInitAsync(Session session, CancellationToken cancellationToken)
+    {
+        await session.InitSettled.WaitAsync(cancellationToken);
+        if (session.State != SessionState.Ready)
+        {
+            string why = session.Failure is { } failure ? $": {failure}" : "";
+            throw new WsdException(ErrorCode.FailedPrecondition, $"workspace is not initializing or ready{why}");
+        }
+    }
+
+    /// <summary>
+    /// Disposes of the session: the first caller persists "disposing", runs <paramref name="finalize"/>
+    /// (final backup, git status), then removes the session file, content and service directory.
+    /// Concurrent callers wait for that same outcome. If finalize fails the session stays
+    /// "disposing" with its content, and a later call tries again.
+    /// </summary>
+    public async Task<GitStatus?> DisposeAsync(Session session, Func<Session, CancellationToken, Task<GitStatus?>> finalize,
+        CancellationToken cancellationToken)
+    {
+        Task<GitStatus?> disposal;
+        lock (session.DisposalLock)
+        {
+            if (session.State == SessionState.Disposed)
+                return session.LastGitStatus;
+            if (session.Disposal is Task<GitStatus?> running)
+            {
+                disposal = running;
+            }
+            else
+            {
+                disposal = RunDisposal(session, finalize);
+                session.Disposal = disposal;
+            }
+        }
+        return await disposal.WaitAsync(cancellationToken);
+    }
+
+    async Task<GitStatus?> RunDisposal(Session session, Func<Session, CancellationToken, Task<GitStatus?>> finalize)
+    {
+        await Task.Yield(); // run outside the disposal lock
+        try
+        {
+            if (session.State != SessionState.Disposing)
+                session.Transition(SessionState.Disposing);
+            // Finalization is not cut short by one caller going away: others may wait on it.
+            var gitStatus = await finalize(session, CancellationToken.None);
+            if (gitStatus is not null)
+                session.Transition(SessionState.Disposing, gitStatus: gitStatus);
+
+            // The session file goes first: once it is gone, a restart cannot resurrect the
+            // workspace, and housekeeping removes whatever content a crash here leaves behind.
+            File.Delete(area.SessionFile(session.Id));
+            Interop.Durability.SyncDirectory(area.Root);
+            session.Disposed();
+            _sessions.TryRemove(new KeyValuePair<string, Session>(session.Id, session));
+            RemoveTree(session.ContentLocation);
+            RemoveTree(session.ServiceDirectory);
+            return gitStatus;
+        }
+        catch
+        {
+            lock (session.DisposalLock)
+                session.Disposal = null; // a failed dispose can be retried (REF §9.2 item 15)
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads the sessions a previous daemon process left (SPEC §3): ready and disposing ones come
+    /// back as they were; one that was initializing lost its initializer with that process, so it
+    /// is marked failed and its partial content removed.
+    /// </summary>
+    public IReadOnlyList<Session> Recover()
+    {
+        area.Create();
+        var recovered = new List<Session>();
+        foreach (var path in Directory.EnumerateFiles(area.Root, "*" + WorkingArea.SessionFileSuffix))
+        {
+            SessionFile? file;
+            try
+            {
+                file = JsonSerializer.Deserialize(File.ReadAllBytes(path), SessionJsonContext.Default.SessionFile);
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                log.LogWarning("session file {path} cannot be read and is left alone: {error}", path, e.Message);
+                continue;
+            }
+            string id = Path.GetFileName(path)[..^WorkingArea.SessionFileSuffix.Length];
+            if (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out var state))
+            {
+                log.LogWarning("session file {path} does not describe workspace {instanceId} in a known state; left alone", path, id);
+                continue;
+            }
+            file.Location = area.ContentDir(id); // never trust a path read back from disk
+            file.ServiceLocDaemon = area.ServiceDir(id);
+            var session = new Session(file, path, state);
+            if (state == SessionState.Initializing)
+            {
+                RemoveTree(session.ContentLocation);
+                session.Transition(SessionState.Failed, "its initialization was interrupted by a daemon restart");
+            }
+            if (_sessions.TryAdd(id, session))
+                recovered.Add(session);
+            log.LogInformation("recovered workspace {instanceId} in state {state}", id, SessionStates.ToText(session.State));
+        }
+        return recovered;
+    }
+
+    /// <summary>
+    /// Removes directories in the working area that belong to no session and are older than
+    /// <paramref name="minimumAge"/> (REF §2.6), and leftover temporaries of atomic writes.
+    /// </summary>
+    public int RemoveOrphans(TimeSpan minimumAge)
+    {
+        var cutoff = clock.GetUtcNow().UtcDateTime - minimumAge;
+        int removed = 0;
+        foreach (var entry in new DirectoryInfo(area.Root).EnumerateFileSystemInfos())
+        {
+            if (entry.LastWriteTimeUtc > cutoff)
+                continue;
+            if (entry is FileInfo temporary)
+            {
+                if (temporary.Name.StartsWith('.') && temporary.Name.Contains(".tmp-", StringComparison.Ordinal))
+                {
+                    temporary.Delete();
+                    removed++;
+                }
+                continue;
+            }
+            string id = entry.Name.EndsWith(WorkingArea.ServiceDirSuffix, StringComparison.Ordinal)
+                ? entry.Name[..^WorkingArea.ServiceDirSuffix.Length]
+                : entry.Name;
+            if (_sessions.ContainsKey(id) || File.Exists(area.SessionFile(id)))
+                continue;
+            log.LogInformation("removing {directory}: it belongs to no workspace and is older than {age}", entry.FullName, minimumAge);
+            RemoveTree(entry.FullName);
+            removed++;
+        }
+        return removed;
+    }
+
+    // Directory.Delete removes symlinks themselves and never follows them into other trees.
+    static void RemoveTree(string path)
+    {
+        if (Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
+    }
+}

@@ -1,0 +1,40 @@
+namespace Wsd.Workspaces;
+
+/// <summary>
+/// Brings the sessions of an earlier daemon process back at start (SPEC §3): ready ones get their
+/// workspace socket again. Then removes orphaned directories every five minutes once they are two
+/// hours old (REF §2.5-§2.6).
+/// </summary>
+public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketServer sockets, TimeProvider clock,
+    ILogger<WorkspaceHousekeeping> log) : BackgroundService
+{
+    static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+    static readonly TimeSpan MinimumAge = TimeSpan.FromHours(2);
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var session in store.Recover())
+        {
+            if (session.State == SessionState.Ready)
+                await sockets.StartAsync(session.Id, store.Area.SocketPath(session.Id), cancellationToken);
+        }
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        do
+        {
+            try
+            {
+                store.RemoveOrphans(MinimumAge);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("housekeeping of {area} failed: {error}", store.Area.Root, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
