@@ -53,6 +53,20 @@ public static class Program
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory>(s => s.GetRequiredService<WorkspaceSocketHub>());
         builder.Services.AddSingleton<HealthServiceImpl>();
 
+        // Content: workspace user, storage, git, archives.
+        var user = WorkspaceUser.Gitpod;
+        builder.Services.AddSingleton(user);
+        builder.Services.AddSingleton<Storage.IObjectStore>(new Storage.LocalObjectStore(config.Content.Storage.Local.Root, config.Content.Storage.Local.Bucket));
+        builder.Services.AddSingleton(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(10) });
+        builder.Services.AddSingleton(new Content.Git.GitRunner(user.Uid, user.Gid, Environment.ProcessPath ?? "/proc/self/exe"));
+        builder.Services.AddSingleton<Content.Git.GitCheckout>();
+        builder.Services.AddSingleton<Content.Git.GitStatusReader>();
+        builder.Services.AddSingleton<Content.ContentInitializer>();
+        builder.Services.AddSingleton(new Content.BackupLimiter(5, TimeSpan.FromMinutes(15)));
+        builder.Services.AddSingleton(s => new Content.ArchiveUploader(user.Uids, user.Gids, s.GetRequiredService<Content.BackupLimiter>(),
+            s.GetRequiredService<ILogger<Content.ArchiveUploader>>()));
+        builder.Services.AddSingleton<WorkspaceLifecycle>();
+
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = config.Service.MaxReceiveMessageBytes;

@@ -16,6 +16,12 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // Helper modes the daemon starts itself with; they must not print anything else. The exec
+        // helper comes first: it carries the askpass marker on to git.
+        if (args is ["internal-exec", .. var exec])
+            return InternalExec.Run(exec);
+        if (GitAskPass.IsRequested)
+            return GitAskPass.Answer(args);
         try
         {
             return args switch

@@ -53,6 +53,9 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "readlinkat", SetLastError = true)]
     public static partial nint ReadlinkAt(int dirFd, byte* path, byte* buffer, nint size);
 
+    [LibraryImport(Lib, EntryPoint = "renameat", SetLastError = true)]
+    public static partial int RenameAt(int oldDirFd, byte* oldPath, int newDirFd, byte* newPath);
+
     [LibraryImport(Lib, EntryPoint = "unlinkat", SetLastError = true)]
     public static partial int UnlinkAt(int dirFd, byte* path, int flags);
 
@@ -88,6 +91,21 @@ public static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
+
+    [LibraryImport(Lib, EntryPoint = "setgroups", SetLastError = true)]
+    public static partial int SetGroups(nint size, uint* groups);
+
+    [LibraryImport(Lib, EntryPoint = "setresgid", SetLastError = true)]
+    public static partial int SetResGid(uint real, uint effective, uint saved);
+
+    [LibraryImport(Lib, EntryPoint = "setresuid", SetLastError = true)]
+    public static partial int SetResUid(uint real, uint effective, uint saved);
+
+    [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
+    public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport(Lib, EntryPoint = "execvp", SetLastError = true)]
+    public static partial int ExecVp(byte* file, byte** argv);
 
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long Syscall(long number, long a1, long a2, long a3, long a4);

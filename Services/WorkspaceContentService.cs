@@ -1,35 +1,64 @@
 using Grpc.Core;
 using Wsd.Api.WsDaemon;
+using Wsd.Content;
+using Wsd.Errors;
 using Wsd.Workspaces;
 
 namespace Wsd.Services;
 
-/// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3).</summary>
-public sealed class WorkspaceContentService(SessionStore sessions) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
+/// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3): validate, call the lifecycle, map.</summary>
+public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceLifecycle lifecycle) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
 {
+    public override async Task<InitWorkspaceResponse> InitWorkspace(InitWorkspaceRequest request, ServerCallContext context)
+    {
+        // Everything is checked before the session exists: a bad request never touches an existing workspace (REF §9.2 item 13).
+        WorkspaceId.Validate(request.Id);
+        if (request.Metadata is null)
+            throw new WsdException(ErrorCode.InvalidArgument, "metadata is missing");
+        if (request.FullWorkspaceBackup || request.PersistentVolumeClaim)
+            throw new WsdException(ErrorCode.InvalidArgument, "full workspace backup and persistent volume claims are not supported by wsd");
+        if (request.StorageQuotaBytes < 0)
+            throw new WsdException(ErrorCode.InvalidArgument, "storage_quota_bytes must not be negative");
+        var content = InitializerMapping.ToSpec(request.Initializer);
+        string checkout = InitializerSpecs.CheckoutLocations(content).FirstOrDefault() ?? "";
+        var spec = new SessionSpec(request.Id, request.Metadata.Owner, request.Metadata.MetaId, checkout,
+            request.RemoteStorageDisabled, request.StorageQuotaBytes);
+        if (!request.RemoteStorageDisabled)
+            Storage.ObjectNames.Key(spec.Owner, spec.MetaId, Storage.ObjectNames.Backup); // owner and meta_id must make object names
+
+        await lifecycle.InitAsync(spec, content, context.CancellationToken);
+        return new InitWorkspaceResponse();
+    }
+
+    public override async Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context)
+    {
+        WorkspaceId.Validate(request.Id);
+        await lifecycle.WaitForInitAsync(request.Id, context.CancellationToken);
+        return new WaitForInitResponse();
+    }
+
     public override Task<IsWorkspaceExistsResponse> IsWorkspaceExists(IsWorkspaceExistsRequest request, ServerCallContext context)
     {
         WorkspaceId.Validate(request.Id);
         return Task.FromResult(new IsWorkspaceExistsResponse { Exists = sessions.Exists(request.Id) });
     }
 
-    public override async Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context)
+    public override async Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context)
     {
         WorkspaceId.Validate(request.Id);
-        var session = sessions.Get(request.Id, nameof(WaitForInit));
-        await sessions.WaitForInitAsync(session, context.CancellationToken);
-        return new WaitForInitResponse();
+        return new TakeSnapshotResponse { Url = await lifecycle.SnapshotAsync(request.Id, request.ReturnImmediately, context.CancellationToken) };
     }
 
-    public override Task<InitWorkspaceResponse> InitWorkspace(InitWorkspaceRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(InitWorkspace));
+    public override async Task<DisposeWorkspaceResponse> DisposeWorkspace(DisposeWorkspaceRequest request, ServerCallContext context)
+    {
+        WorkspaceId.Validate(request.Id);
+        var status = await lifecycle.DisposeAsync(request.Id, request.Backup, request.BackupLogs, context.CancellationToken);
+        return new DisposeWorkspaceResponse { GitStatus = GitStatusMapping.ToProto(status) };
+    }
 
-    public override Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(TakeSnapshot));
-
-    public override Task<DisposeWorkspaceResponse> DisposeWorkspace(DisposeWorkspaceRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(DisposeWorkspace));
-
-    public override Task<BackupWorkspaceResponse> BackupWorkspace(BackupWorkspaceRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(BackupWorkspace));
+    public override async Task<BackupWorkspaceResponse> BackupWorkspace(BackupWorkspaceRequest request, ServerCallContext context)
+    {
+        WorkspaceId.Validate(request.Id);
+        return new BackupWorkspaceResponse { Url = await lifecycle.BackupAsync(request.Id, context.CancellationToken) };
+    }
 }

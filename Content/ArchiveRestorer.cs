@@ -1,0 +1,30 @@
+using Wsd.Archive;
+using Wsd.Archive.Streams;
+using Wsd.Errors;
+using Wsd.Storage;
+
+namespace Wsd.Content;
+
+/// <summary>
+/// Streams an object from storage straight into the content directory: download → SHA-256 →
+/// (zstd) → extract, no temporary file. The digest stored with the object must match, or the
+/// restore is DATA_LOSS and the caller discards what was extracted (SPEC §5).
+/// </summary>
+public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids)
+{
+    /// <summary>False when there is no such object.</summary>
+    public async Task<bool> TryRestoreAsync(ObjectLocation location, string destination, CancellationToken cancellationToken)
+    {
+        await using var stored = await store.OpenReadAsync(location, cancellationToken);
+        if (stored is null)
+            return false;
+        using var hashed = new Sha256Stream(stored.Content, leaveOpen: true);
+        using var tar = ArchiveCompression.OpenForReading(hashed, out _);
+        var options = new ArchiveReadOptions { Uids = uids, Gids = gids };
+        await Task.Run(() => ArchiveExtractor.Extract(tar, destination, options), cancellationToken);
+        string digest = hashed.HexDigest();
+        if (stored.Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))
+            throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: its SHA-256 is {digest}, but {expected} was stored with it");
+        return true;
+    }
+}

@@ -1,0 +1,48 @@
+using Wsd.Archive;
+using Wsd.Archive.Streams;
+using Wsd.Storage;
+
+namespace Wsd.Content;
+
+/// <summary>
+/// Backs a content directory up as one object: archive → SHA-256 → storage, streaming, no temporary
+/// copy of the archive (SPEC §5). The object appears only when complete; a failure leaves the
+/// previous one in place. Three attempts, 1 s then 2 s apart (REF §3.6.4).
+/// </summary>
+public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ILogger<ArchiveUploader> log)
+{
+    const int Attempts = 3;
+
+    public async Task<ArchiveStats> UploadAsync(string contentDirectory, IObjectStore store, ObjectLocation location, CancellationToken cancellationToken)
+    {
+        using var slot = await limiter.AcquireAsync(cancellationToken);
+        ReadyMarker.Remove(contentDirectory); // never part of a backup (REF §3.6.2)
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await UploadOnceAsync(contentDirectory, store, location, cancellationToken);
+            }
+            catch (Exception e) when (attempt < Attempts && e is IOException or HttpRequestException)
+            {
+                log.LogWarning("upload of {object} failed (attempt {attempt}), retrying: {error}", location.Qualified, attempt, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1 << (attempt - 1)), cancellationToken);
+            }
+        }
+    }
+
+    async Task<ArchiveStats> UploadOnceAsync(string contentDirectory, IObjectStore store, ObjectLocation location, CancellationToken cancellationToken)
+    {
+        await using var upload = await store.BeginUploadAsync(location, cancellationToken);
+        using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
+        var options = new ArchiveWriteOptions { Uids = uids, Gids = gids };
+        var stats = await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
+        await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
+        if (stats.UnmappedOwners > 0)
+        {
+            log.LogWarning("{count} entries of {object} had owners outside the workspace's ID mapping and were archived as {fallback}, e.g. {sample}",
+                stats.UnmappedOwners, location.Qualified, uids.Fallback, string.Join(", ", stats.UnmappedSample));
+        }
+        return stats;
+    }
+}

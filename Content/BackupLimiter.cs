@@ -1,0 +1,30 @@
+using Wsd.Errors;
+
+namespace Wsd.Content;
+
+/// <summary>
+/// At most N backups and snapshots at once (SPEC §6, upstream 5, REF §3.6.1). A caller waits a
+/// bounded time for a slot, then gets RESOURCE_EXHAUSTED instead of upstream's unlimited overflow.
+/// </summary>
+public sealed class BackupLimiter(int slots, TimeSpan maximumWait)
+{
+    readonly SemaphoreSlim _slots = new(slots, slots);
+
+    public async Task<IDisposable> AcquireAsync(CancellationToken cancellationToken)
+    {
+        if (!await _slots.WaitAsync(maximumWait, cancellationToken))
+            throw new WsdException(ErrorCode.ResourceExhausted, $"all {slots} backup slots stayed busy for {maximumWait.TotalMinutes:0} minutes; try again later");
+        return new Slot(_slots);
+    }
+
+    sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                slots.Release();
+        }
+    }
+}

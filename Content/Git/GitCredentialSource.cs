@@ -1,0 +1,51 @@
+using Wsd.Errors;
+
+namespace Wsd.Content.Git;
+
+/// <summary>
+/// Credentials for a git initializer (REF §4.6): basic auth as given, or a one-time secret fetched
+/// once from its URL (up to 20 attempts, 1 s apart) and then reused for every git command.
+/// </summary>
+public sealed class GitCredentialSource(GitSpec spec, HttpClient http)
+{
+    GitCredentials? _cached;
+
+    public async Task<GitCredentials?> GetAsync(CancellationToken cancellationToken)
+    {
+        switch (spec.Auth)
+        {
+            case GitAuth.None:
+                return null;
+            case GitAuth.Basic:
+                return new GitCredentials(spec.AuthUser, spec.AuthPassword);
+        }
+        if (_cached is not null)
+            return _cached;
+
+        Exception? last = null;
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            if (attempt > 0)
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            try
+            {
+                using var response = await http.GetAsync(spec.AuthOtsUrl, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    last = new HttpRequestException($"HTTP {(int)response.StatusCode}");
+                    continue;
+                }
+                string body = await response.Content.ReadAsStringAsync(cancellationToken);
+                int colon = body.IndexOf(':');
+                _cached = colon < 0 ? new GitCredentials("", body) : new GitCredentials(body[..colon], body[(colon + 1)..]);
+                return _cached;
+            }
+            catch (HttpRequestException e)
+            {
+                last = e;
+            }
+        }
+        // The OTS URL is a secret too: it is not repeated in the message.
+        throw new WsdException(ErrorCode.InvalidArgument, $"cannot get OTS: {last?.Message}");
+    }
+}

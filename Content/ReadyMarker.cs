@@ -1,0 +1,165 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Wsd.Interop;
+
+namespace Wsd.Content;
+
+/// <summary>Where a workspace's content came from (REF §4.5).</summary>
+public static class InitSource
+{
+    public const string FromBackup = "from-backup";
+    public const string FromPrebuild = "from-prebuild";
+    public const string FromOther = "from-other";
+}
+
+/// <summary>One initializer's cost, reported in the ready marker (REF §4.8).</summary>
+public sealed record InitMetric(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("duration")] long DurationNanoseconds,
+    [property: JsonPropertyName("size")] ulong Size);
+
+public sealed record InitOutcome(
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("metrics")] List<InitMetric>? Metrics);
+
+[JsonSerializable(typeof(InitOutcome))]
+internal sealed partial class ReadyMarkerJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// <c>.gitpod/ready</c> (REF §4.8), and the rule that <c>.gitpod</c> is a directory (REF §4.7). The
+/// content directory belongs to the workspace, so every step goes through directory descriptors
+/// with O_NOFOLLOW: a planted symlink named .gitpod cannot make the root daemon write elsewhere.
+/// The marker is written to ready.tmp and renamed, the signal consumers wait for.
+/// </summary>
+public static unsafe class ReadyMarker
+{
+    public const string RelativePath = ".gitpod/ready";
+
+    public static void Write(string contentDirectory, InitOutcome outcome, uint uid, uint gid)
+    {
+        int content = OpenDirectory(AtFlags.CurrentDirectory, contentDirectory, follow: true);
+        try
+        {
+            MakeGitpodADirectory(content, contentDirectory);
+            fixed (byte* gitpod = ".gitpod\0"u8)
+            {
+                if (Libc.MkdirAt(content, gitpod, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                    throw SyscallException.FromLastError("mkdirat", contentDirectory + "/.gitpod");
+            }
+            int directory = OpenDirectory(content, ".gitpod", follow: false);
+            try
+            {
+                Chown(directory, uid, gid);
+                byte[] json = JsonSerializer.SerializeToUtf8Bytes(outcome, ReadyMarkerJsonContext.Default.InitOutcome);
+                fixed (byte* temporary = "ready.tmp\0"u8)
+                fixed (byte* final = "ready\0"u8)
+                fixed (byte* data = json)
+                {
+                    Libc.UnlinkAt(directory, temporary, 0);
+                    int fd = Libc.OpenAt(directory, temporary, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0x1A4);
+                    if (fd < 0)
+                        throw SyscallException.FromLastError("openat", ".gitpod/ready.tmp");
+                    try
+                    {
+                        if (Libc.Write(fd, data, json.Length) != json.Length)
+                            throw SyscallException.FromLastError("write", ".gitpod/ready.tmp");
+                        Chown(fd, uid, gid);
+                    }
+                    finally
+                    {
+                        Libc.Close(fd);
+                    }
+                    if (Libc.RenameAt(directory, temporary, directory, final) != 0)
+                        throw SyscallException.FromLastError("renameat", ".gitpod/ready");
+                }
+            }
+            finally
+            {
+                Libc.Close(directory);
+            }
+        }
+        finally
+        {
+            Libc.Close(content);
+        }
+    }
+
+    /// <summary>Removes the marker, so it is never part of a backup (REF §3.6.2).</summary>
+    public static void Remove(string contentDirectory)
+    {
+        int content = OpenDirectory(AtFlags.CurrentDirectory, contentDirectory, follow: true);
+        try
+        {
+            int directory;
+            try
+            {
+                directory = OpenDirectory(content, ".gitpod", follow: false);
+            }
+            catch (IOException)
+            {
+                return; // no .gitpod directory, so no marker
+            }
+            fixed (byte* ready = "ready\0"u8)
+                Libc.UnlinkAt(directory, ready, 0);
+            Libc.Close(directory);
+        }
+        finally
+        {
+            Libc.Close(content);
+        }
+    }
+
+    public static InitOutcome? Read(string contentDirectory)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(contentDirectory, RelativePath)), ReadyMarkerJsonContext.Default.InitOutcome);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // REF §4.7: a .gitpod that is not a directory becomes .gitpod.yaml (or goes, if that exists).
+    // A symlink counts as not a directory: it is renamed, never followed.
+    static void MakeGitpodADirectory(int content, string contentDirectory)
+    {
+        StatxBuffer st;
+        fixed (byte* gitpod = ".gitpod\0"u8)
+        fixed (byte* yaml = ".gitpod.yaml\0"u8)
+        {
+            if (Libc.Statx(content, gitpod, AtFlags.SymlinkNoFollow, StatxMask.BasicStats, &st) != 0 || st.FileType == StatMode.Directory)
+                return;
+            if (Libc.Statx(content, yaml, AtFlags.SymlinkNoFollow, StatxMask.BasicStats, &st) == 0)
+            {
+                if (Libc.UnlinkAt(content, gitpod, 0) != 0)
+                    throw SyscallException.FromLastError("unlinkat", contentDirectory + "/.gitpod");
+            }
+            else if (Libc.RenameAt(content, gitpod, content, yaml) != 0)
+            {
+                throw SyscallException.FromLastError("renameat", contentDirectory + "/.gitpod");
+            }
+        }
+    }
+
+    static int OpenDirectory(int parent, string name, bool follow)
+    {
+        var bytes = Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* p = bytes)
+        {
+            int fd = Libc.OpenAt(parent, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec | (follow ? 0 : OpenFlags.NoFollow), 0);
+            if (fd < 0)
+                throw SyscallException.FromLastError("open", name);
+            return fd;
+        }
+    }
+
+    static void Chown(int fd, uint uid, uint gid)
+    {
+        if (Libc.GetEuid() == 0 && Libc.FChown(fd, uid, gid) != 0)
+            throw SyscallException.FromLastError("fchown", ".gitpod");
+    }
+}

@@ -1,0 +1,13 @@
+using Wsd.Storage;
+
+namespace Wsd.Content;
+
+/// <summary>A workspace's place in remote storage: its backup and snapshot names (REF §6.5).</summary>
+public sealed class WorkspaceStorage(IObjectStore store, string owner, string workspaceId)
+{
+    public IObjectStore Store => store;
+
+    public ObjectLocation Backup => new(store.Bucket, ObjectNames.Key(owner, workspaceId, ObjectNames.Backup));
+
+    public ObjectLocation NewSnapshot(DateTimeOffset now) => new(store.Bucket, ObjectNames.Key(owner, workspaceId, ObjectNames.Snapshot(now)));
+}

@@ -1,0 +1,153 @@
+using Wsd.Content;
+using Wsd.Content.Git;
+using Wsd.Errors;
+using Wsd.Storage;
+
+namespace Wsd.Workspaces;
+
+/// <summary>
+/// What the content RPCs do (REF §3), on the session store: initialize, snapshot, back up and
+/// dispose of a workspace, with the upstream defects of REF §9.2 items 9 and 13-17 fixed.
+/// </summary>
+public sealed class WorkspaceLifecycle(
+    SessionStore sessions,
+    ContentInitializer initializer,
+    ArchiveUploader uploader,
+    GitStatusReader gitStatus,
+    IObjectStore objects,
+    IWorkspaceSocketServer sockets,
+    WorkspaceUser user,
+    TimeProvider clock,
+    ILogger<WorkspaceLifecycle> log)
+{
+    /// <summary>
+    /// Creates the session and its content. The init runs to completion even if the caller goes
+    /// away (as upstream); on failure the session is removed so a retry can start afresh, and
+    /// waiters get FAILED_PRECONDITION.
+    /// </summary>
+    public async Task InitAsync(SessionSpec spec, InitializerSpec content, CancellationToken cancellationToken)
+    {
+        var session = sessions.Create(spec);
+        using var scope = log.BeginScope(new Dictionary<string, object> { ["instanceId"] = spec.InstanceId, ["workspaceId"] = spec.MetaId, ["userId"] = spec.Owner });
+        try
+        {
+            // The socket first, so workspacekit can connect while content is prepared (REF §3.1).
+            await sockets.StartAsync(session.Id, sessions.Area.SocketPath(session.Id), cancellationToken);
+            var storage = StorageOf(session);
+            var target = new ContentInitializer.Target(session.ContentLocation, user.Uid, user.Gid, storage,
+                storage is null ? null : new ArchiveRestorer(objects, user.Uids, user.Gids));
+            var outcome = await initializer.InitializeAsync(target, content, CancellationToken.None);
+            ReadyMarker.Write(session.ContentLocation, outcome, user.Uid, user.Gid);
+            sessions.MarkReady(session);
+            log.LogInformation("workspace content ready ({source})", outcome.Source);
+        }
+        catch (Exception e)
+        {
+            string reason = e.Message;
+            log.LogWarning("workspace init failed: {error}", reason);
+            sessions.MarkFailed(session, reason);
+            await sessions.DisposeAsync(session, async (s, ct) =>
+            {
+                await sockets.StopAsync(s.Id);
+                return null;
+            }, CancellationToken.None);
+            throw e switch
+            {
+                WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted } domain => domain,
+                _ => new WsdException(ErrorCode.FailedPrecondition, $"cannot initialize workspace: {reason}", e),
+            };
+        }
+    }
+
+    public async Task WaitForInitAsync(string id, CancellationToken cancellationToken) =>
+        await sessions.WaitForInitAsync(sessions.Get(id, "WaitForInit"), cancellationToken);
+
+    /// <summary>Uploads a snapshot and returns its qualified name; with returnImmediately the upload runs on in the background.</summary>
+    public async Task<string> SnapshotAsync(string id, bool returnImmediately, CancellationToken cancellationToken)
+    {
+        var session = sessions.Get(id, "TakeSnapshot");
+        if (session.State != SessionState.Ready)
+            throw new WsdException(ErrorCode.FailedPrecondition, "workspace is not ready");
+        var storage = StorageOf(session) ?? throw NoRemoteStorage();
+        var location = storage.NewSnapshot(clock.GetUtcNow());
+        var upload = uploader.UploadAsync(session.ContentLocation, objects, location, returnImmediately ? CancellationToken.None : cancellationToken);
+        if (returnImmediately)
+        {
+            _ = upload.ContinueWith(t => log.LogError(t.Exception, "background snapshot {snapshot} of {instanceId} failed", location.Qualified, id),
+                TaskContinuationOptions.OnlyOnFaulted);
+            return location.Qualified;
+        }
+        try
+        {
+            await upload;
+        }
+        catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })
+        {
+            log.LogError(e, "snapshot {snapshot} of {instanceId} failed", location.Qualified, id);
+            throw new WsdException(ErrorCode.Internal, $"cannot upload snapshot: {e.Message}", e);
+        }
+        return location.Qualified;
+    }
+
+    public async Task<string> BackupAsync(string id, CancellationToken cancellationToken)
+    {
+        var session = sessions.Get(id, "BackupWorkspace");
+        var storage = StorageOf(session) ?? throw NoRemoteStorage();
+        if (session.State != SessionState.Ready)
+            throw new WsdException(ErrorCode.FailedPrecondition, "workspace content was never ready");
+        await UploadBackupAsync(session, storage, cancellationToken);
+        return storage.Backup.Qualified;
+    }
+
+    /// <summary>
+    /// Disposes of the workspace, after a final backup when asked. A failed backup is DATA_LOSS and
+    /// keeps the content; the dispose can then be retried (SPEC §3).
+    /// </summary>
+    public async Task<GitStatus?> DisposeAsync(string id, bool backup, bool backupLogs, CancellationToken cancellationToken)
+    {
+        var session = sessions.Get(id, "DisposeWorkspace");
+        var storage = StorageOf(session);
+        if (backup && session.State is not (SessionState.Ready or SessionState.Disposing))
+            throw new WsdException(ErrorCode.FailedPrecondition, "workspace content was never ready");
+        if ((backup || backupLogs) && storage is null)
+            throw NoRemoteStorage(); // checked before "disposing" is persisted, so nothing gets stuck (REF §3.5)
+
+        return await sessions.DisposeAsync(session, async (s, ct) =>
+        {
+            if (backup)
+                await UploadBackupAsync(s, storage!, ct);
+            GitStatus? status = null;
+            if (s.State != SessionState.Failed && Directory.Exists(s.ContentLocation))
+            {
+                try
+                {
+                    status = await gitStatus.ReadAsync(ContentPaths.Inside(s.ContentLocation, s.CheckoutLocation, "checkout location"), ct);
+                }
+                catch (Exception e) when (e is WsdException or IOException)
+                {
+                    log.LogWarning("cannot read git status of {instanceId}: {error}", s.Id, e.Message);
+                }
+            }
+            await sockets.StopAsync(s.Id);
+            return status;
+        }, cancellationToken);
+    }
+
+    async Task UploadBackupAsync(Session session, WorkspaceStorage storage, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await uploader.UploadAsync(session.ContentLocation, objects, storage.Backup, cancellationToken);
+        }
+        catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })
+        {
+            log.LogError(e, "backup of {instanceId} failed; its content stays on this node", session.Id);
+            throw new WsdException(ErrorCode.DataLoss, $"final backup failed: {e.Message}", e);
+        }
+    }
+
+    WorkspaceStorage? StorageOf(Session session) =>
+        session.RemoteStorageDisabled ? null : new WorkspaceStorage(objects, session.Owner, session.MetaId);
+
+    static WsdException NoRemoteStorage() => new(ErrorCode.FailedPrecondition, "workspace has no remote storage");
+}
