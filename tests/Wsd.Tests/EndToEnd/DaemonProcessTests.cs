@@ -102,7 +102,7 @@ public class DaemonProcessTests
     }
 
     [Fact]
-    public async Task MethodsNotYetServedAnswerUnimplementedInUpstreamWords()
+    public async Task UnknownWorkspacesAreNotFoundInUpstreamWords()
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
@@ -111,8 +111,8 @@ public class DaemonProcessTests
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "x" }));
 
-        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
-        Assert.Equal("method BackupWorkspace not implemented", e.Status.Detail);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Equal("cannot find workspace x during BackupWorkspace", e.Status.Detail);
     }
 
     [Fact]
