@@ -12,7 +12,7 @@ public static class CommandLine
           wsd config validate FILE              check a configuration file
           wsd config default                    print the embedded default configuration
           wsd version                           print the version
-        """ + "\n" + ArchiveCommand.Usage;
+        """ + "\n" + ArchiveCommand.Usage + ClientCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -31,6 +31,7 @@ public static class CommandLine
                 ["config", "validate", var file] => Validate(file),
                 ["config", "default"] => Print(ConfigLoader.DefaultJson()),
                 ["archive", .. var rest] => ArchiveCommand.Run(rest),
+                ["client", .. var rest] => await ClientCommand.RunAsync(rest),
                 ["help" or "--help" or "-h"] => Print(Usage),
                 _ => UsageError(args.Length == 0 ? "no command given" : $"unknown command '{string.Join(' ', args)}'"),
             };
