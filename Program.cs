@@ -62,9 +62,10 @@ public static class Program
         builder.Services.AddSingleton<Content.Git.GitCheckout>();
         builder.Services.AddSingleton<Content.Git.GitStatusReader>();
         builder.Services.AddSingleton<Content.ContentInitializer>();
-        builder.Services.AddSingleton(new Content.BackupLimiter(5, TimeSpan.FromMinutes(15)));
+        builder.Services.AddSingleton<ContentMetrics>();
+        builder.Services.AddSingleton(s => new Content.BackupLimiter(5, TimeSpan.FromMinutes(15), s.GetRequiredService<ContentMetrics>()));
         builder.Services.AddSingleton(s => new Content.ArchiveUploader(user.Uids, user.Gids, s.GetRequiredService<Content.BackupLimiter>(),
-            s.GetRequiredService<ILogger<Content.ArchiveUploader>>()));
+            s.GetRequiredService<ContentMetrics>(), s.GetRequiredService<ILogger<Content.ArchiveUploader>>()));
         builder.Services.AddSingleton<WorkspaceLifecycle>();
 
         builder.Services.AddGrpc(grpc =>
@@ -83,6 +84,7 @@ public static class Program
         app.MapGrpcService<HealthServiceImpl>();
         HealthEndpoints.Map(app, healthEndPoint.Port);
 
+        app.Services.GetRequiredService<ContentMetrics>(); // its families are on /metrics from the start
         var health = app.Services.GetRequiredService<HealthServiceImpl>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("wsd");
         app.Lifetime.ApplicationStarted.Register(() =>

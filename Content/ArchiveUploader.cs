@@ -1,5 +1,6 @@
 using Wsd.Archive;
 using Wsd.Archive.Streams;
+using Wsd.Observability;
 using Wsd.Storage;
 
 namespace Wsd.Content;
@@ -9,7 +10,7 @@ namespace Wsd.Content;
 /// copy of the archive (SPEC §5). The object appears only when complete; a failure leaves the
 /// previous one in place. Three attempts, 1 s then 2 s apart (REF §3.6.4).
 /// </summary>
-public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ILogger<ArchiveUploader> log)
+public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ContentMetrics metrics, ILogger<ArchiveUploader> log)
 {
     const int Attempts = 3;
 
@@ -40,6 +41,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
         if (stats.UnmappedOwners > 0)
         {
+            metrics.UnmappedOwners(stats.UnmappedOwners);
             log.LogWarning("{count} entries of {object} had owners outside the workspace's ID mapping and were archived as {fallback}, e.g. {sample}",
                 stats.UnmappedOwners, location.Qualified, uids.Fallback, string.Join(", ", stats.UnmappedSample));
         }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Wsd.Errors;
+using Wsd.Observability;
 
 namespace Wsd.Content;
 
@@ -6,14 +8,20 @@ namespace Wsd.Content;
 /// At most N backups and snapshots at once (SPEC §6, upstream 5, REF §3.6.1). A caller waits a
 /// bounded time for a slot, then gets RESOURCE_EXHAUSTED instead of upstream's unlimited overflow.
 /// </summary>
-public sealed class BackupLimiter(int slots, TimeSpan maximumWait)
+public sealed class BackupLimiter(int slots, TimeSpan maximumWait, ContentMetrics metrics)
 {
     readonly SemaphoreSlim _slots = new(slots, slots);
 
     public async Task<IDisposable> AcquireAsync(CancellationToken cancellationToken)
     {
-        if (!await _slots.WaitAsync(maximumWait, cancellationToken))
+        long started = Stopwatch.GetTimestamp();
+        bool acquired = await _slots.WaitAsync(maximumWait, cancellationToken);
+        metrics.BackupSlotWaited(Stopwatch.GetElapsedTime(started));
+        if (!acquired)
+        {
+            metrics.BackupSlotTimedOut();
             throw new WsdException(ErrorCode.ResourceExhausted, $"all {slots} backup slots stayed busy for {maximumWait.TotalMinutes:0} minutes; try again later");
+        }
         return new Slot(_slots);
     }
 

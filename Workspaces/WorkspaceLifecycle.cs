@@ -1,6 +1,7 @@
 using Wsd.Content;
 using Wsd.Content.Git;
 using Wsd.Errors;
+using Wsd.Observability;
 using Wsd.Storage;
 
 namespace Wsd.Workspaces;
@@ -18,6 +19,7 @@ public sealed class WorkspaceLifecycle(
     IWorkspaceSocketServer sockets,
     WorkspaceUser user,
     TimeProvider clock,
+    ContentMetrics metrics,
     ILogger<WorkspaceLifecycle> log)
 {
     /// <summary>
@@ -38,6 +40,8 @@ public sealed class WorkspaceLifecycle(
                 storage is null ? null : new ArchiveRestorer(objects, user.Uids, user.Gids));
             var outcome = await initializer.InitializeAsync(target, content, CancellationToken.None);
             ReadyMarker.Write(session.ContentLocation, outcome, user.Uid, user.Gid);
+            foreach (var metric in outcome.Metrics ?? [])
+                metrics.InitializerFinished(metric.Type, metric.DurationNanoseconds / 1e9, metric.Size);
             sessions.MarkReady(session);
             log.LogInformation("workspace content ready ({source})", outcome.Source);
         }
@@ -71,6 +75,7 @@ public sealed class WorkspaceLifecycle(
         var storage = StorageOf(session) ?? throw NoRemoteStorage();
         var location = storage.NewSnapshot(clock.GetUtcNow());
         var upload = uploader.UploadAsync(session.ContentLocation, objects, location, returnImmediately ? CancellationToken.None : cancellationToken);
+        var counted = upload.ContinueWith(t => metrics.Upload("snapshot", t.IsCompletedSuccessfully), TaskScheduler.Default);
         if (returnImmediately)
         {
             _ = upload.ContinueWith(t => log.LogError(t.Exception, "background snapshot {snapshot} of {instanceId} failed", location.Qualified, id),
@@ -85,6 +90,10 @@ public sealed class WorkspaceLifecycle(
         {
             log.LogError(e, "snapshot {snapshot} of {instanceId} failed", location.Qualified, id);
             throw new WsdException(ErrorCode.Internal, $"cannot upload snapshot: {e.Message}", e);
+        }
+        finally
+        {
+            await counted;
         }
         return location.Qualified;
     }
@@ -138,9 +147,11 @@ public sealed class WorkspaceLifecycle(
         try
         {
             await uploader.UploadAsync(session.ContentLocation, objects, storage.Backup, cancellationToken);
+            metrics.Upload("backup", succeeded: true);
         }
         catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })
         {
+            metrics.Upload("backup", succeeded: false);
             log.LogError(e, "backup of {instanceId} failed; its content stays on this node", session.Id);
             throw new WsdException(ErrorCode.DataLoss, $"final backup failed: {e.Message}", e);
         }

@@ -52,6 +52,12 @@ public class WorkspaceContentTests
         string Listing(string id) => string.Join('\n', TreeSnapshot.Of(dir.Combine("workspaces", id)).Split('\n').Where(l => !l.StartsWith(".gitpod")));
         Assert.Equal(Listing("ws-a"), Listing("ws-b"));
         Assert.Contains("\"source\":\"from-backup\"", ContentOf(dir, "ws-b", ".gitpod/ready"));
+
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(daemon.HealthUri("/metrics"));
+        Assert.Contains("wsd_content_uploads_total{kind=\"snapshot\",result=\"ok\"} 1", metrics);
+        Assert.Contains("gitpod_ws_daemon_initializer_bytes_second_count{kind=\"git\"} 1", metrics);
+        Assert.Contains("gitpod_ws_daemon_initializer_bytes_second_count{kind=\"snapshot\"} 1", metrics);
     }
 
     [Fact]
