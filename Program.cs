@@ -62,6 +62,7 @@ public static class Program
         builder.Services.AddSingleton<Content.Git.GitCheckout>();
         builder.Services.AddSingleton<Content.Git.GitStatusReader>();
         builder.Services.AddSingleton<Content.ContentInitializer>();
+        builder.Services.AddSingleton<Content.LogUploader>();
         builder.Services.AddSingleton<ContentMetrics>();
         builder.Services.AddSingleton(s => new Content.BackupLimiter(5, TimeSpan.FromMinutes(15), s.GetRequiredService<ContentMetrics>()));
         builder.Services.AddSingleton(s => new Content.ArchiveUploader(user.Uids, user.Gids, s.GetRequiredService<Content.BackupLimiter>(),

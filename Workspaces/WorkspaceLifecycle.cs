@@ -15,6 +15,7 @@ public sealed class WorkspaceLifecycle(
     ContentInitializer initializer,
     ArchiveUploader uploader,
     GitStatusReader gitStatus,
+    LogUploader logs,
     IObjectStore objects,
     IWorkspaceSocketServer sockets,
     WorkspaceUser user,
@@ -123,6 +124,8 @@ public sealed class WorkspaceLifecycle(
 
         return await sessions.DisposeAsync(session, async (s, ct) =>
         {
+            if (backupLogs && Directory.Exists(s.ContentLocation))
+                await logs.UploadAsync(s.ContentLocation, objects, s.Owner, s.MetaId, s.Id, ct);
             if (backup)
                 await UploadBackupAsync(s, storage!, ct);
             GitStatus? status = null;
