@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Net.Client;
+using Wsd.Api.ContentService;
+using Wsd.Api.WsDaemon;
+
+namespace Wsd.ProcessBench;
+
+/// <summary>
+/// The daemon doing its job on a 1 GiB workspace: backup throughput, init-from-backup throughput,
+/// and peak RSS while five backups run at once; GNU tar creating and extracting the same tree in
+/// the same run as the peer. Everything on a tmpfs the benchmark mounts.
+/// </summary>
+static class ContentBench
+{
+    public static async Task RunAsync(string root, long sizeMiB, int smallFiles)
+    {
+        string wsd = Path.Combine(root, "out", "wsd");
+        string work = Directory.CreateTempSubdirectory("wsd-content-bench-").FullName;
+        File.SetUnixFileMode(work, (UnixFileMode)0x1ED);
+        bool tmpfs = Sh($"mount -t tmpfs -o size={sizeMiB * 16 + 2048}m wsd-bench {work}", check: false) == 0;
+        Process? daemon = null;
+        try
+        {
+            int servicePort = Daemon.FreePort(), healthPort = Daemon.FreePort();
+            string config = Path.Combine(work, "wsd.json");
+            await File.WriteAllTextAsync(config, $$"""
+                { "service": { "address": "127.0.0.1:{{servicePort}}" }, "health": { "address": "127.0.0.1:{{healthPort}}" },
+                  "content": { "workingArea": "{{work}}/area", "storage": { "local": { "root": "{{work}}/storage" } } } }
+                """);
+            daemon = Daemon.Aot(root).Start(work, config);
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{servicePort}");
+            var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+            await WaitReady(client);
+
+            // Workspace 0 gets a generated tree, owned by the workspace user as real content is.
+            await client.InitWorkspaceAsync(Empty("bench-0"));
+            string content0 = Path.Combine(work, "area", "bench-0");
+            var (files, bytes) = TreeGenerator.Create(Path.Combine(content0, "tree"), sizeMiB << 20, smallFiles);
+            Sh($"chown -R 133332:133332 {content0}");
+            Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB on {(tmpfs ? "tmpfs" : "the working disk (tmpfs mount failed)")}");
+            long rssStart = Rss(daemon.Id, "VmRSS");
+
+            double backup = await Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
+            double restore = await Time(() => client.InitWorkspaceAsync(Empty("bench-0b", meta: "bench-0")).ResponseAsync);
+            double gnuCreate = Timed($"tar -cf {work}/gnu.tar -C {content0} .");
+            double gnuExtract = Timed($"mkdir {work}/gnu-x && tar -xf {work}/gnu.tar -C {work}/gnu-x");
+            Sh($"rm -rf {work}/gnu.tar {work}/gnu-x");
+            long peakSingle = Rss(daemon.Id, "VmHWM");
+
+            // Five workspaces with the same content (hardlinked: memory for the tree is paid once), backed up at once.
+            for (int i = 1; i <= 5; i++)
+            {
+                await client.InitWorkspaceAsync(Empty($"bench-c{i}"));
+                Sh($"rm -rf {work}/area/bench-c{i} && cp -al {content0} {work}/area/bench-c{i}");
+            }
+            long peakBefore = Rss(daemon.Id, "VmHWM");
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(1, 5).Select(i => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = $"bench-c{i}" }).ResponseAsync));
+            double concurrent = clock.Elapsed.TotalSeconds;
+            long peakConcurrent = Rss(daemon.Id, "VmHWM");
+
+            Console.WriteLine();
+            Console.WriteLine("| operation | wsd daemon | GNU tar, same tree, same run | wsd/GNU |");
+            Console.WriteLine("|---|---|---|---|");
+            Row("backup of the workspace (wsd: archive + SHA-256 + local store commit; GNU: tar -cf)", backup, gnuCreate, bytes);
+            Row("init from that backup (wsd: fetch + verify + extract + ready; GNU: tar -xf)", restore, gnuExtract, bytes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| five concurrent backups of {bytes / 1e6:N0} MB each | {concurrent:F2} s, {5 * bytes / 1e6 / concurrent:F0} MB/s total | | |"));
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"daemon RSS: {rssStart / 1048576.0:F1} MiB before, peak {peakSingle / 1048576.0:F1} MiB through one backup and restore, peak {peakConcurrent / 1048576.0:F1} MiB with five concurrent backups (peak before them {peakBefore / 1048576.0:F1} MiB)"));
+        }
+        finally
+        {
+            if (daemon is { HasExited: false })
+            {
+                daemon.Kill();
+                await daemon.WaitForExitAsync();
+            }
+            if (tmpfs)
+                Sh($"umount {work}", check: false);
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    static InitWorkspaceRequest Empty(string id, string? meta = null) => new()
+    {
+        Id = id,
+        Metadata = new WorkspaceMetadata { Owner = "bench", MetaId = meta ?? id },
+        Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
+    };
+
+    static async Task WaitReady(WorkspaceContentService.WorkspaceContentServiceClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "probe" });
+                return;
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    static async Task<double> Time(Func<Task> operation)
+    {
+        var clock = Stopwatch.StartNew();
+        await operation();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    static void Row(string label, double wsd, double gnu, long bytes) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {label} | {wsd:F2} s, {bytes / 1e6 / wsd:F0} MB/s | {gnu:F2} s, {bytes / 1e6 / gnu:F0} MB/s | {wsd / gnu:F2} |"));
+
+    static long Rss(int pid, string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        return -1;
+    }
+
+    static double Timed(string command)
+    {
+        var clock = Stopwatch.StartNew();
+        Sh(command);
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    static int Sh(string command, bool check = true)
+    {
+        using var process = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { UseShellExecute = false })!;
+        process.WaitForExit();
+        if (check && process.ExitCode != 0)
+            throw new InvalidOperationException($"'{command}' failed with {process.ExitCode}");
+        return process.ExitCode;
+    }
+}
