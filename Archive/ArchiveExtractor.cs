@@ -38,11 +38,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     {
         _options = options;
         Directory.CreateDirectory(destination);
-        var path = Encoding.UTF8.GetBytes(destination + "\0");
-        fixed (byte* p = path)
-            _root = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);
-        if (_root < 0)
-            throw SyscallException.FromLastError("open", destination);
+        _root = Directories.Open(destination);
         _input = new TarInput(source);
         _reader = new TarEntryReader(_input, options.MaxPaxHeaderBytes);
         _finisher = new FileFinisher(options.Xattrs);

@@ -45,7 +45,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
 
     ArchiveStats Run(string directory)
     {
-        int root = OpenRoot(directory);
+        int root = Directories.Open(directory);
         try
         {
             Walk(root, 0);
@@ -57,18 +57,6 @@ public sealed unsafe class ArchiveWriter : IDisposable
         _output.Finish();
         _stats.TarBytes = _output.Position;
         return _stats;
-    }
-
-    static int OpenRoot(string directory)
-    {
-        byte[] path = NulTerminated(directory);
-        fixed (byte* p = path)
-        {
-            int fd = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);
-            if (fd < 0)
-                throw SyscallException.FromLastError("open", directory);
-            return fd;
-        }
     }
 
     void Walk(int directoryFd, int depth)
@@ -322,13 +310,6 @@ public sealed unsafe class ArchiveWriter : IDisposable
                 return got < 0 ? null : got == size ? value : value[..(int)got];
             }
         }
-    }
-
-    static byte[] NulTerminated(string path)
-    {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
-        Encoding.UTF8.GetBytes(path, bytes);
-        return bytes;
     }
 
     public void Dispose()

@@ -78,10 +78,8 @@ static class ArchiveCommand
 
     static void Summary(string sha256, long archiveBytes, ArchiveStats stats, bool? verified)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        Console.Error.WriteLine(JsonLine.Of(json =>
         {
-            json.WriteStartObject();
             json.WriteString("sha256", sha256);
             if (verified is bool v)
                 json.WriteBoolean("verified", v);
@@ -107,9 +105,7 @@ static class ArchiveCommand
             json.WriteNumber("unknownTypesSkipped", stats.UnknownTypesSkipped);
             json.WriteNumber("vanishedSkipped", stats.VanishedSkipped);
             json.WriteNumber("changedWhileRead", stats.ChangedWhileRead);
-            json.WriteEndObject();
-        }
-        Console.Error.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        }));
     }
 
     sealed class Flags

@@ -158,15 +158,5 @@ static class ClientCommand
         return GrpcChannel.ForAddress($"https://{address}", new GrpcChannelOptions { HttpHandler = handler });
     }
 
-    static void Print(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            write(json);
-            json.WriteEndObject();
-        }
-        Console.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-    }
+    static void Print(Action<Utf8JsonWriter> write) => Console.WriteLine(JsonLine.Of(write));
 }

@@ -29,12 +29,7 @@ public static unsafe class ContentPaths
         string relative = Path.GetRelativePath(root, path);
         if (relative == ".")
             return;
-        var rootBytes = Encoding.UTF8.GetBytes(root + "\0");
-        int current;
-        fixed (byte* r = rootBytes)
-            current = Libc.OpenAt(AtFlags.CurrentDirectory, r, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);
-        if (current < 0)
-            throw SyscallException.FromLastError("open", root);
+        int current = Directories.Open(root);
         try
         {
             foreach (var part in relative.Split('/'))

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Wsd.Interop;
@@ -39,7 +38,7 @@ public static unsafe class ReadyMarker
 
     public static void Write(string contentDirectory, InitOutcome outcome, uint uid, uint gid)
     {
-        int content = OpenDirectory(AtFlags.CurrentDirectory, contentDirectory, follow: true);
+        int content = Directories.Open(contentDirectory);
         try
         {
             MakeGitpodADirectory(content, contentDirectory);
@@ -48,7 +47,7 @@ public static unsafe class ReadyMarker
                 if (Libc.MkdirAt(content, gitpod, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
                     throw SyscallException.FromLastError("mkdirat", contentDirectory + "/.gitpod");
             }
-            int directory = OpenDirectory(content, ".gitpod", follow: false);
+            int directory = Directories.Open(".gitpod", content, followSymlink: false);
             try
             {
                 Chown(directory, uid, gid);
@@ -89,13 +88,13 @@ public static unsafe class ReadyMarker
     /// <summary>Removes the marker, so it is never part of a backup (REF §3.6.2).</summary>
     public static void Remove(string contentDirectory)
     {
-        int content = OpenDirectory(AtFlags.CurrentDirectory, contentDirectory, follow: true);
+        int content = Directories.Open(contentDirectory);
         try
         {
             int directory;
             try
             {
-                directory = OpenDirectory(content, ".gitpod", follow: false);
+                directory = Directories.Open(".gitpod", content, followSymlink: false);
             }
             catch (IOException)
             {
@@ -142,18 +141,6 @@ public static unsafe class ReadyMarker
             {
                 throw SyscallException.FromLastError("renameat", contentDirectory + "/.gitpod");
             }
-        }
-    }
-
-    static int OpenDirectory(int parent, string name, bool follow)
-    {
-        var bytes = Encoding.UTF8.GetBytes(name + "\0");
-        fixed (byte* p = bytes)
-        {
-            int fd = Libc.OpenAt(parent, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec | (follow ? 0 : OpenFlags.NoFollow), 0);
-            if (fd < 0)
-                throw SyscallException.FromLastError("open", name);
-            return fd;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace Wsd.Interop;
@@ -12,12 +11,7 @@ public static unsafe class Durability
     /// <summary>fsync(2) of a directory, so a rename or create inside it survives a crash.</summary>
     public static void SyncDirectory(string directory)
     {
-        var path = Encoding.UTF8.GetBytes(directory + "\0");
-        int fd;
-        fixed (byte* p = path)
-            fd = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);
-        if (fd < 0)
-            throw SyscallException.FromLastError("open", directory);
+        int fd = Directories.Open(directory);
         try
         {
             if (Libc.Fsync(fd) != 0)

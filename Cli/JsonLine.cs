@@ -1,0 +1,19 @@
+using System.Text.Json;
+
+namespace Wsd.Cli;
+
+/// <summary>One JSON object on one line, the output form of the operator commands.</summary>
+static class JsonLine
+{
+    public static string Of(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            write(json);
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
