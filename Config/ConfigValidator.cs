@@ -35,6 +35,10 @@ public static class ConfigValidator
         if (!LogLevels.Contains(config.Log.Level))
             problems.Add($"log.level: '{config.Log.Level}' is not one of {string.Join(", ", LogLevels)}");
 
+        if (config.Content.Backup.MaxConcurrent is < 1 or > 1000)
+            problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
+        if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
+            problems.Add("content.backup.maxWait: must be positive");
         if (string.IsNullOrWhiteSpace(config.Content.WorkingArea))
             problems.Add("content.workingArea: must not be empty");
         if (!StorageKinds.Contains(config.Content.Storage.Kind))

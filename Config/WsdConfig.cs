@@ -65,6 +65,18 @@ public sealed class ContentConfig
     public string WorkingArea { get; set; } = "./.wsd/workspaces";
 
     public StorageConfig Storage { get; set; } = new();
+
+    public BackupConfig Backup { get; set; } = new();
+}
+
+public sealed class BackupConfig
+{
+    /// <summary>Backups and snapshots running at once (upstream: 5, REF §3.6.1).</summary>
+    public int MaxConcurrent { get; set; } = 5;
+
+    /// <summary>How long one waits for a free slot before it is refused with RESOURCE_EXHAUSTED.</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 public sealed class StorageConfig

@@ -70,6 +70,10 @@ public class ConfigValidatorTests
     }
 
     [Fact]
+    public void BackupConcurrencyMustBePositive() =>
+        Assert.StartsWith("content.backup.maxConcurrent", Assert.Single(Problems(c => c.Content.Backup.MaxConcurrent = 0)));
+
+    [Fact]
     public void NonPositiveGracePeriodIsRefused() =>
         Assert.Single(Problems(c => c.Service.ShutdownGracePeriod = TimeSpan.Zero));
 }
