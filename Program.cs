@@ -56,7 +56,9 @@ public static class Program
         // Content: workspace user, storage, git, archives.
         var user = WorkspaceUser.Gitpod;
         builder.Services.AddSingleton(user);
-        builder.Services.AddSingleton<Storage.IObjectStore>(new Storage.LocalObjectStore(config.Content.Storage.Local.Root, config.Content.Storage.Local.Bucket));
+        builder.Services.AddSingleton<Storage.IObjectStore>(config.Content.Storage.Kind == "s3"
+            ? new Storage.S3.S3ObjectStore(config.Content.Storage.S3)
+            : new Storage.LocalObjectStore(config.Content.Storage.Local.Root, config.Content.Storage.Local.Bucket));
         builder.Services.AddSingleton(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(10) });
         builder.Services.AddSingleton(new Content.Git.GitRunner(user.Uid, user.Gid, Environment.ProcessPath ?? "/proc/self/exe"));
         builder.Services.AddSingleton<Content.Git.GitCheckout>();

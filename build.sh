@@ -31,6 +31,17 @@ deps() {
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+  # The local S3-compatible server the storage tests start (npm package, into .tools/).
+  if [ ! -x .tools/node_modules/.bin/s3rver ]; then
+    if ! command -v npm >/dev/null; then
+      log "installing nodejs and npm"
+      local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+      "${sudo[@]}" apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    log "installing s3rver 3.7.1 into .tools/"
+    npm install --silent --no-audit --no-fund --prefix .tools s3rver@3.7.1 >/dev/null
+  fi
 }
 
 revision() { git rev-parse --short=12 HEAD 2>/dev/null || echo unknown; }

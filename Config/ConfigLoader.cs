@@ -58,6 +58,11 @@ public static class ConfigLoader
     {
         config.Content.WorkingArea = Path.GetFullPath(config.Content.WorkingArea);
         config.Content.Storage.Local.Root = Path.GetFullPath(config.Content.Storage.Local.Root);
+        var s3 = config.Content.Storage.S3;
+        if (s3.AccessKeyFile.Length > 0)
+            s3.AccessKeyFile = Path.GetFullPath(s3.AccessKeyFile);
+        if (s3.SecretKeyFile.Length > 0)
+            s3.SecretKeyFile = Path.GetFullPath(s3.SecretKeyFile);
         if (config.Service.Tls is { } tls)
         {
             tls.CertPath = Path.GetFullPath(tls.CertPath);

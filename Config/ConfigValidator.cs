@@ -4,7 +4,7 @@ namespace Wsd.Config;
 public static class ConfigValidator
 {
     static readonly string[] LogLevels = ["trace", "debug", "info", "warning", "error", "critical"];
-    static readonly string[] StorageKinds = ["local"];
+    static readonly string[] StorageKinds = ["local", "s3"];
 
     public static List<string> Validate(WsdConfig config)
     {
@@ -43,6 +43,22 @@ public static class ConfigValidator
             problems.Add("content.workingArea: must not be empty");
         if (!StorageKinds.Contains(config.Content.Storage.Kind))
             problems.Add($"content.storage.kind: '{config.Content.Storage.Kind}' is not one of {string.Join(", ", StorageKinds)}");
+        else if (config.Content.Storage.Kind == "s3")
+        {
+            var s3 = config.Content.Storage.S3;
+            if (s3.Bucket.Length == 0)
+                problems.Add("content.storage.s3.bucket: required for the s3 storage kind");
+            if (s3.Endpoint.Length > 0 && !Uri.TryCreate(s3.Endpoint, UriKind.Absolute, out _))
+                problems.Add($"content.storage.s3.endpoint: '{s3.Endpoint}' is not an absolute URL");
+            if ((s3.AccessKey.Length == 0 && s3.AccessKeyFile.Length == 0) || (s3.SecretKey.Length == 0 && s3.SecretKeyFile.Length == 0))
+                problems.Add("content.storage.s3: accessKey (or accessKeyFile) and secretKey (or secretKeyFile) are required");
+            RequireFile(problems, "content.storage.s3.accessKeyFile", s3.AccessKeyFile);
+            RequireFile(problems, "content.storage.s3.secretKeyFile", s3.SecretKeyFile);
+            if (s3.PartSizeMiB is < 5 or > 5120)
+                problems.Add("content.storage.s3.partSizeMiB: must be between 5 and 5120 (S3's part limits)");
+            if (s3.ParallelParts is < 1 or > 64)
+                problems.Add("content.storage.s3.parallelParts: must be between 1 and 64");
+        }
         else if (config.Content.Storage.Kind == "local")
         {
             if (string.IsNullOrWhiteSpace(config.Content.Storage.Local.Root))

@@ -85,6 +85,30 @@ public sealed class StorageConfig
     public string Kind { get; set; } = "local";
 
     public LocalStorageConfig Local { get; set; } = new();
+
+    public S3StorageConfig S3 { get; set; } = new();
+}
+
+/// <summary>Any S3-compatible service: AWS S3, MinIO, Ceph RGW, GCS interoperability (SPEC §6).</summary>
+public sealed class S3StorageConfig
+{
+    /// <summary>Service URL, e.g. "https://s3.eu-central-1.amazonaws.com" or "http://minio:9000".</summary>
+    public string Endpoint { get; set; } = "";
+    public string Region { get; set; } = "us-east-1";
+    /// <summary>The one shared bucket: objects are &lt;owner&gt;/workspaces/&lt;workspaceId&gt;/&lt;name&gt; (REF §6.4).</summary>
+    public string Bucket { get; set; } = "";
+    /// <summary>Path-style addressing (endpoint/bucket/key), which MinIO and most self-hosted services want.</summary>
+    public bool PathStyle { get; set; } = true;
+    public string AccessKey { get; set; } = "";
+    public string SecretKey { get; set; } = "";
+    /// <summary>Files holding the keys; when set they win over the inline values (REF §6.3).</summary>
+    public string AccessKeyFile { get; set; } = "";
+    public string SecretKeyFile { get; set; } = "";
+    /// <summary>Multipart part size; memory per upload is partSizeMiB × parallelParts.</summary>
+    public int PartSizeMiB { get; set; } = 16;
+    public int ParallelParts { get; set; } = 3;
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed class LocalStorageConfig

@@ -1,0 +1,156 @@
+using System.Buffers;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Wsd.Errors;
+
+namespace Wsd.Storage.S3;
+
+/// <summary>
+/// One streaming upload: bytes fill a part buffer; a full part is sent while the next fills, at
+/// most <c>parallel</c> parts in flight, so memory is parallel × partSize. The multipart upload is
+/// started with the first full part; an object smaller than one part is a single PUT at commit.
+/// Completing makes the object visible; disposing without commit aborts it.
+/// </summary>
+sealed class S3MultipartUpload : Stream, IObjectUpload
+{
+    readonly IAmazonS3 _client;
+    readonly string _bucket, _key, _digestSuffix;
+    readonly int _partSize;
+    readonly SemaphoreSlim _inFlight;
+    readonly List<Task<PartETag>> _parts = [];
+    byte[] _buffer;
+    int _filled;
+    string? _uploadId;
+    bool _committed;
+
+    public S3MultipartUpload(IAmazonS3 client, string bucket, string key, int partSize, int parallel, string digestSuffix)
+    {
+        _client = client;
+        _bucket = bucket;
+        _key = key;
+        _partSize = partSize;
+        _digestSuffix = digestSuffix;
+        _inFlight = new SemaphoreSlim(parallel, parallel);
+        _buffer = ArrayPool<byte>.Shared.Rent(partSize);
+    }
+
+    public Stream Content => this;
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int n = Math.Min(data.Length, _partSize - _filled);
+            data[..n].CopyTo(_buffer.AsSpan(_filled));
+            _filled += n;
+            data = data[n..];
+            if (_filled == _partSize)
+                SendPart();
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    // Called on the archive's writer thread: blocking here is the back-pressure that bounds memory.
+    void SendPart()
+    {
+        _uploadId ??= _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _key })
+            .GetAwaiter().GetResult().UploadId;
+        _inFlight.Wait();
+        var first = _parts.FirstOrDefault(p => p.IsFaulted);
+        if (first is not null)
+        {
+            _inFlight.Release();
+            first.GetAwaiter().GetResult(); // surface the failure now, not at commit
+        }
+        byte[] part = _buffer;
+        int length = _filled, number = _parts.Count + 1;
+        _buffer = ArrayPool<byte>.Shared.Rent(_partSize);
+        _filled = 0;
+        _parts.Add(Task.Run(async () =>
+        {
+            try
+            {
+                using var body = new MemoryStream(part, 0, length, writable: false);
+                var response = await _client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = _bucket, Key = _key, UploadId = _uploadId, PartNumber = number, InputStream = body,
+                    UseChunkEncoding = false, // signed whole, which every S3-compatible server understands
+                });
+                return new PartETag(number, response.ETag);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(part);
+                _inFlight.Release();
+            }
+        }));
+    }
+
+    public async Task CommitAsync(string sha256, CancellationToken cancellationToken)
+    {
+        string etag;
+        if (_uploadId is null)
+        {
+            using var body = new MemoryStream(_buffer, 0, _filled, writable: false);
+            etag = (await _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false }, cancellationToken)).ETag;
+        }
+        else
+        {
+            if (_filled > 0)
+                SendPart();
+            var parts = await Task.WhenAll(_parts);
+            var complete = new CompleteMultipartUploadRequest { BucketName = _bucket, Key = _key, UploadId = _uploadId };
+            complete.AddPartETags(parts);
+            etag = (await _client.CompleteMultipartUploadAsync(complete, cancellationToken)).ETag;
+        }
+        _committed = true;
+        // The object is in place; its digest follows. If the daemon dies in between, the object is
+        // intact and restores unverified, as any object without a digest.
+        using var digest = new MemoryStream(System.Text.Encoding.ASCII.GetBytes($"{sha256} {etag.Trim('"')}\n"));
+        await _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _key + _digestSuffix, InputStream = digest, UseChunkEncoding = false }, cancellationToken);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        Dispose(true);
+        return ValueTask.CompletedTask;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing || _buffer.Length == 0)
+            return;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+        if (!_committed && _uploadId is not null)
+        {
+            try
+            {
+                Task.WhenAll(_parts).Wait(TimeSpan.FromMinutes(1));
+            }
+            catch (AggregateException)
+            {
+                // Parts that failed are aborted with the rest.
+            }
+            try
+            {
+                _client.AbortMultipartUploadAsync(_bucket, _key, _uploadId).GetAwaiter().GetResult();
+            }
+            catch (AmazonS3Exception)
+            {
+                // An upload that cannot be aborted is never completed either: it stays invisible.
+            }
+        }
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
