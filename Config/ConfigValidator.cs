@@ -56,6 +56,8 @@ public static class ConfigValidator
             RequireFile(problems, "content.storage.s3.secretKeyFile", s3.SecretKeyFile);
             if (s3.PartSizeMiB is < 5 or > 5120)
                 problems.Add("content.storage.s3.partSizeMiB: must be between 5 and 5120 (S3's part limits)");
+            if (s3.MaxRetries is < 0 or > 20)
+                problems.Add("content.storage.s3.maxRetries: must be between 0 and 20");
             if (s3.ParallelParts is < 1 or > 64)
                 problems.Add("content.storage.s3.parallelParts: must be between 1 and 64");
         }

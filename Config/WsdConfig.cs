@@ -109,6 +109,8 @@ public sealed class S3StorageConfig
     public int ParallelParts { get; set; } = 3;
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>Retries of one request on retryable errors, with exponential backoff.</summary>
+    public int MaxRetries { get; set; } = 5;
 }
 
 public sealed class LocalStorageConfig

@@ -31,7 +31,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             AuthenticationRegion = config.Region,
             ForcePathStyle = config.PathStyle,
             Timeout = config.RequestTimeout,
-            MaxErrorRetry = 5, // per request, exponential backoff with jitter (the SDK's standard retry mode)
+            MaxErrorRetry = config.MaxRetries, // per request, exponential backoff with jitter (the SDK's standard retry mode)
             RetryMode = RequestRetryMode.Standard,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,

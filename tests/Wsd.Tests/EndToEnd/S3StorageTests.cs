@@ -108,6 +108,67 @@ public class S3StorageTests
     }
 
     [Fact]
+    public async Task AnUploadCutMidwayLeavesThePreviousBackupIntact()
+    {
+        using var dir = new TempDirectory();
+        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        await using var proxy = new FaultProxy(s3.Port);
+        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        {
+            config["content"]!["workingArea"] = dir.Combine("area");
+            var storage = s3.StorageConfig();
+            storage["s3"]!["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
+            storage["s3"]!["maxRetries"] = 1;
+            config["content"]!["storage"] = storage;
+        });
+        using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
+        File.WriteAllText(dir.Combine("area", "ws-1", "version.txt"), "1");
+        await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" });
+
+        File.WriteAllText(dir.Combine("area", "ws-1", "version.txt"), "2");
+        File.WriteAllBytes(dir.Combine("area", "ws-1", "big.bin"), SampleTree.Pattern(16 << 20));
+        proxy.ResetCounter();
+        proxy.CutAfterBytes = 7 << 20; // inside the second part, every time it is retried
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" }, deadline: DateTime.UtcNow.AddMinutes(5)));
+        Assert.Equal(StatusCode.DataLoss, e.StatusCode);
+        Assert.Equal("2", File.ReadAllText(dir.Combine("area", "ws-1", "version.txt")));
+        TestContext.Current.TestOutputHelper?.WriteLine($"the cut upload failed after {clock.Elapsed.TotalSeconds:F1} s");
+
+        // Another node, straight to the server: it finds the previous backup, whole.
+        await using var other = await Daemon(dir, s3, "other-node");
+        using var otherChannel = other.Channel();
+        await new WorkspaceContentService.WorkspaceContentServiceClient(otherChannel).InitWorkspaceAsync(Empty("ws-2", "meta-1"));
+        Assert.Equal("1", File.ReadAllText(dir.Combine("other-node", "ws-2", "version.txt")));
+        Assert.False(File.Exists(dir.Combine("other-node", "ws-2", "big.bin")));
+    }
+
+    [Fact]
+    public async Task AMissingBucketIsAClearError()
+    {
+        using var dir = new TempDirectory();
+        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        {
+            config["content"]!["workingArea"] = dir.Combine("area");
+            var storage = s3.StorageConfig();
+            storage["s3"]!["bucket"] = "no-such-bucket";
+            config["content"]!["storage"] = storage;
+        });
+        using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" }));
+
+        Assert.Equal(StatusCode.DataLoss, e.StatusCode);
+        Assert.Contains("bucket does not exist", e.Status.Detail);
+    }
+
+    [Fact]
     public async Task AServerThatIsGoneFailsTheBackupAndKeepsTheWorkspace()
     {
         using var dir = new TempDirectory();

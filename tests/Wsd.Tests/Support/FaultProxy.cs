@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Wsd.Tests.Support;
+
+/// <summary>
+/// A loopback TCP proxy in front of a server that can cut every connection once the client has
+/// sent a given number of bytes: an upload interrupted mid-way, as a network failure would.
+/// </summary>
+public sealed class FaultProxy : IAsyncDisposable
+{
+    readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    readonly int _targetPort;
+    readonly CancellationTokenSource _stop = new();
+    readonly List<TcpClient> _open = [];
+    long _sent;
+
+    /// <summary>Client bytes after which all connections are cut; long.MaxValue for never.</summary>
+    public long CutAfterBytes { get; set; } = long.MaxValue;
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public FaultProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        _listener.Start();
+        _ = AcceptLoop();
+    }
+
+    async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var server = new TcpClient();
+            try
+            {
+                await server.ConnectAsync(IPAddress.Loopback, _targetPort);
+            }
+            catch (SocketException)
+            {
+                client.Dispose();
+                continue;
+            }
+            lock (_open)
+                _open.AddRange([client, server]);
+            _ = Pump(client.GetStream(), server.GetStream(), countsTowardsCut: true);
+            _ = Pump(server.GetStream(), client.GetStream(), countsTowardsCut: false);
+        }
+    }
+
+    async Task Pump(NetworkStream from, NetworkStream to, bool countsTowardsCut)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            int n;
+            while ((n = await from.ReadAsync(buffer, _stop.Token)) > 0)
+            {
+                if (countsTowardsCut && Interlocked.Add(ref _sent, n) > CutAfterBytes)
+                {
+                    CutAll();
+                    return;
+                }
+                await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SocketException)
+        {
+        }
+    }
+
+    public void ResetCounter() => Interlocked.Exchange(ref _sent, 0);
+
+    void CutAll()
+    {
+        lock (_open)
+        {
+            foreach (var connection in _open)
+            {
+                connection.Client.LingerState = new LingerOption(true, 0); // RST, not a polite FIN
+                connection.Dispose();
+            }
+            _open.Clear();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        CutAll();
+        return ValueTask.CompletedTask;
+    }
+}
