@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Collections.Concurrent;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Wsd.Errors;
@@ -7,8 +7,10 @@ namespace Wsd.Storage.S3;
 
 /// <summary>
 /// One streaming upload: bytes fill a part buffer; a full part is sent while the next fills, at
-/// most <c>parallel</c> parts in flight, so memory is parallel × partSize. The multipart upload is
-/// started with the first full part; an object smaller than one part is a single PUT at commit.
+/// most <c>parallel</c> parts in flight. The part buffers are this upload's own (at most
+/// parallel + 1, reused), so memory is (parallel + 1) × partSize and goes when the upload does;
+/// a shared pool would keep such large buffers for the life of the process. The multipart upload
+/// is started with the first full part; an object smaller than one part is a single PUT at commit.
 /// Completing makes the object visible; disposing without commit aborts it.
 /// </summary>
 sealed class S3MultipartUpload : Stream, IObjectUpload
@@ -18,6 +20,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     readonly int _partSize;
     readonly SemaphoreSlim _inFlight;
     readonly List<Task<PartETag>> _parts = [];
+    readonly ConcurrentBag<byte[]> _spare = [];
     byte[] _buffer;
     int _filled;
     string? _uploadId;
@@ -31,7 +34,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         _partSize = partSize;
         _digestSuffix = digestSuffix;
         _inFlight = new SemaphoreSlim(parallel, parallel);
-        _buffer = ArrayPool<byte>.Shared.Rent(partSize);
+        _buffer = new byte[partSize];
     }
 
     public Stream Content => this;
@@ -65,7 +68,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         }
         byte[] part = _buffer;
         int length = _filled, number = _parts.Count + 1;
-        _buffer = ArrayPool<byte>.Shared.Rent(_partSize);
+        _buffer = _spare.TryTake(out var spare) ? spare : new byte[_partSize];
         _filled = 0;
         _parts.Add(Task.Run(async () =>
         {
@@ -81,7 +84,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(part);
+                _spare.Add(part);
                 _inFlight.Release();
             }
         }));
@@ -121,7 +124,6 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     {
         if (!disposing || _buffer.Length == 0)
             return;
-        ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = [];
         if (!_committed && _uploadId is not null)
         {

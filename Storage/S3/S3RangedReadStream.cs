@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Collections.Concurrent;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -11,6 +11,7 @@ namespace Wsd.Storage.S3;
 sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, long length, int rangeBytes, int readAhead) : Stream
 {
     readonly Queue<Task<byte[]>> _pending = new();
+    readonly ConcurrentBag<byte[]> _spare = [];
     long _nextRange;
     byte[] _current = [];
     int _currentLength;
@@ -24,7 +25,7 @@ sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, lon
             if (_pending.Count == 0)
                 return 0;
             if (_current.Length > 0)
-                ArrayPool<byte>.Shared.Return(_current);
+                _spare.Add(_current);
             _current = _pending.Dequeue().GetAwaiter().GetResult();
             _currentLength = RangeLength(_consumedRanges++);
             _offset = 0;
@@ -52,22 +53,19 @@ sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, lon
 
     int RangeLength(long index) => (int)Math.Min(rangeBytes, length - index * rangeBytes);
 
-    // Buffers come from the shared pool and go back once consumed: memory stays at readAhead + 1 ranges.
+    // Range buffers are reused once consumed: memory stays at readAhead + 1 ranges for this read.
     async Task<byte[]> FetchAsync(long start, long end)
     {
         using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(start, end) });
-        var data = ArrayPool<byte>.Shared.Rent(rangeBytes);
+        var data = _spare.TryTake(out var spare) ? spare : new byte[rangeBytes];
         await response.ResponseStream.ReadExactlyAsync(data.AsMemory(0, (int)(end - start + 1)));
         return data;
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _current.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_current);
+        if (disposing)
             _current = [];
-        }
         base.Dispose(disposing);
     }
 

@@ -1,6 +1,6 @@
 using Wsd.ProcessBench;
 
-// usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content]... [--runs N] [--size-mb N] [--small-files N]
+// usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage]... [--runs N] [--size-mb N] [--small-files N]
 //        Wsd.ProcessBench sft-create DIR ARCHIVE | sft-extract ARCHIVE DIR   (the System.Formats.Tar peer)
 //        Wsd.ProcessBench generate-tree DIR MIB FILES                        (the benchmark's tree, to keep)
 if (args is ["sft-create" or "sft-extract", ..])
@@ -13,7 +13,7 @@ if (args is ["generate-tree", var treeRoot, var treeMiB, var treeFiles])
 }
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content]... [--runs N] [--size-mb N] [--small-files N]");
+    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage]... [--runs N] [--size-mb N] [--small-files N]");
     return 2;
 }
 string root = args[0];
@@ -30,7 +30,7 @@ int Option(string name, int fallback)
 int? runsOption = rest.Contains("--runs") ? Option("--runs", 0) : null;
 int sizeMb = Option("--size-mb", 1024);
 int smallFiles = Option("--small-files", 50_000);
-var benches = rest.Count == 0 ? ["startup", "archive", "content"] : rest;
+var benches = rest.Count == 0 ? ["startup", "archive", "content", "storage"] : rest;
 
 foreach (var bench in benches)
 {
@@ -45,8 +45,11 @@ foreach (var bench in benches)
         case "content":
             await ContentBench.RunAsync(root, sizeMb, smallFiles);
             break;
+        case "storage":
+            await StorageBench.RunAsync(root, sizeMb, smallFiles);
+            break;
         default:
-            Console.Error.WriteLine($"unknown benchmark '{bench}'; known: startup, archive, content");
+            Console.Error.WriteLine($"unknown benchmark '{bench}'; known: startup, archive, content, storage");
             return 2;
     }
 }

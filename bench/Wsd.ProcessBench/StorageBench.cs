@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Grpc.Net.Client;
+using Wsd.Api.ContentService;
+using Wsd.Api.WsDaemon;
+
+namespace Wsd.ProcessBench;
+
+/// <summary>
+/// Backup to and restore from a local S3-compatible server (s3rver) of a generated workspace,
+/// beside the same server's throughput for one sequential PUT and GET of an archive of the same
+/// tree with the same SDK, in the same run; and the daemon's peak RSS.
+/// </summary>
+static class StorageBench
+{
+    const string Bucket = "wsd-bench";
+
+    public static async Task RunAsync(string root, long sizeMiB, int smallFiles)
+    {
+        string s3rver = Path.Combine(root, ".tools", "node_modules", ".bin", "s3rver");
+        if (!File.Exists(s3rver))
+            throw new InvalidOperationException($"{s3rver} is missing: run ./build.sh deps");
+        string work = Directory.CreateTempSubdirectory("wsd-storage-bench-").FullName;
+        File.SetUnixFileMode(work, (UnixFileMode)0x1ED);
+        bool tmpfs = Sh($"mount -t tmpfs -o size={sizeMiB * 8 + 2048}m wsd-bench {work}") == 0;
+        Process? server = null, daemon = null;
+        try
+        {
+            int s3Port = Daemon.FreePort(), servicePort = Daemon.FreePort(), healthPort = Daemon.FreePort();
+            server = Process.Start(new ProcessStartInfo(s3rver, ["-d", $"{work}/s3", "-a", "127.0.0.1", "-p", s3Port.ToString(), "--silent", "--configure-bucket", Bucket]) { UseShellExecute = false })!;
+            string config = Path.Combine(work, "wsd.json");
+            await File.WriteAllTextAsync(config, $$"""
+                { "service": { "address": "127.0.0.1:{{servicePort}}" }, "health": { "address": "127.0.0.1:{{healthPort}}" },
+                  "content": { "workingArea": "{{work}}/area", "storage": { "kind": "s3", "s3": {
+                    "endpoint": "http://127.0.0.1:{{s3Port}}", "bucket": "{{Bucket}}", "accessKey": "S3RVER", "secretKey": "S3RVER" } } } }
+                """);
+            daemon = Daemon.Aot(root).Start(work, config);
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{servicePort}");
+            var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+            await WaitReady(client);
+
+            await client.InitWorkspaceAsync(Empty("bench-0"));
+            string content = Path.Combine(work, "area", "bench-0");
+            var (files, bytes) = TreeGenerator.Create(Path.Combine(content, "tree"), sizeMiB << 20, smallFiles);
+            Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB; s3rver 3.7.1 on loopback, data on {(tmpfs ? "tmpfs" : "the working disk")}");
+
+            double backup = await Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
+            double restore = await Time(() => client.InitWorkspaceAsync(Empty("bench-1", meta: "bench-0")).ResponseAsync);
+            long peak = PeakRss(daemon.Id);
+
+            // The peer: the same bytes (a tar of the same tree) as one sequential PUT and GET with the same SDK.
+            string archive = Path.Combine(work, "peer.tar");
+            Sh($"tar -cf {archive} -C {content} .");
+            long archiveBytes = new FileInfo(archive).Length;
+            using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"),
+                new AmazonS3Config { ServiceURL = $"http://127.0.0.1:{s3Port}", ForcePathStyle = true, AuthenticationRegion = "us-east-1", Timeout = TimeSpan.FromMinutes(10) });
+            double put = await Time(async () =>
+            {
+                await using var file = File.OpenRead(archive);
+                await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "peer.tar", InputStream = file, UseChunkEncoding = false });
+            });
+            double get = await Time(async () =>
+            {
+                using var response = await s3.GetObjectAsync(Bucket, "peer.tar");
+                await response.ResponseStream.CopyToAsync(Stream.Null);
+            });
+
+            Console.WriteLine();
+            Console.WriteLine("| operation | wsd daemon | plain SDK, same server, same bytes | wsd/plain |");
+            Console.WriteLine("|---|---|---|---|");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| upload: backup (archive + SHA-256 + multipart) vs sequential PUT | {backup:F2} s, {archiveBytes / 1e6 / backup:F0} MB/s | {put:F2} s, {archiveBytes / 1e6 / put:F0} MB/s | {backup / put:F2} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| download: init from backup (ranged GETs + verify + extract) vs sequential GET | {restore:F2} s, {archiveBytes / 1e6 / restore:F0} MB/s | {get:F2} s, {archiveBytes / 1e6 / get:F0} MB/s | {restore / get:F2} |"));
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"daemon peak RSS through both: {peak / 1048576.0:F1} MiB (archive {archiveBytes / 1e6:N0} MB)"));
+        }
+        finally
+        {
+            foreach (var process in new[] { daemon, server })
+            {
+                if (process is { HasExited: false })
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+            if (tmpfs)
+                Sh($"umount {work}");
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    static InitWorkspaceRequest Empty(string id, string? meta = null) => new()
+    {
+        Id = id,
+        Metadata = new WorkspaceMetadata { Owner = "bench", MetaId = meta ?? id },
+        Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
+    };
+
+    static async Task WaitReady(WorkspaceContentService.WorkspaceContentServiceClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "probe" });
+                return;
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    static async Task<double> Time(Func<Task> operation)
+    {
+        var clock = Stopwatch.StartNew();
+        await operation();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    static long PeakRss(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
+
+    static int Sh(string command)
+    {
+        using var process = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+}
