@@ -146,6 +146,38 @@ public class S3StorageTests
         Assert.False(File.Exists(dir.Combine("other-node", "ws-2", "big.bin")));
     }
 
+    [Theory]
+    [InlineData(FaultProxy.Fault.ServiceUnavailable, "ServiceUnavailable")]
+    [InlineData(FaultProxy.Fault.Blackhole, "")]
+    public async Task ServerErrorsAndTimeoutsFailTheBackupClearly(FaultProxy.Fault fault, string expected)
+    {
+        using var dir = new TempDirectory();
+        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        await using var proxy = new FaultProxy(s3.Port);
+        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        {
+            config["content"]!["workingArea"] = dir.Combine("area");
+            var storage = s3.StorageConfig();
+            storage["s3"]!["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
+            storage["s3"]!["maxRetries"] = 1;
+            storage["s3"]!["requestTimeout"] = "2s";
+            config["content"]!["storage"] = storage;
+        });
+        using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
+        File.WriteAllText(dir.Combine("area", "ws-1", "f"), "kept");
+        proxy.Mode = fault;
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" }, deadline: DateTime.UtcNow.AddMinutes(3)));
+
+        Assert.Equal(StatusCode.DataLoss, e.StatusCode);
+        Assert.StartsWith("final backup failed", e.Status.Detail);
+        Assert.Contains(expected, e.Status.Detail);
+        Assert.Equal("kept", File.ReadAllText(dir.Combine("area", "ws-1", "f")));
+    }
+
     [Fact]
     public async Task AMissingBucketIsAClearError()
     {

@@ -15,6 +15,23 @@ public sealed class FaultProxy : IAsyncDisposable
     readonly List<TcpClient> _open = [];
     long _sent;
 
+    /// <summary>How the proxy misbehaves for new connections.</summary>
+    public enum Fault { None, ServiceUnavailable, Blackhole }
+
+    Fault _mode;
+
+    /// <summary>Setting a fault also cuts the open connections, so pooled ones cannot slip past it.</summary>
+    public Fault Mode
+    {
+        get => _mode;
+        set
+        {
+            _mode = value;
+            if (value != Fault.None)
+                CutAll();
+        }
+    }
+
     /// <summary>Client bytes after which all connections are cut; long.MaxValue for never.</summary>
     public long CutAfterBytes { get; set; } = long.MaxValue;
 
@@ -39,6 +56,11 @@ public sealed class FaultProxy : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 return;
+            }
+            if (Mode != Fault.None)
+            {
+                _ = Misbehave(client, Mode);
+                continue;
             }
             var server = new TcpClient();
             try
@@ -78,6 +100,30 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    // A 503 for every request, or silence until the client gives up.
+    async Task Misbehave(TcpClient client, Fault mode)
+    {
+        lock (_open)
+            _open.Add(client);
+        try
+        {
+            var stream = client.GetStream();
+            var buffer = new byte[64 * 1024];
+            while (await stream.ReadAsync(buffer, _stop.Token) > 0)
+            {
+                if (mode == Fault.ServiceUnavailable)
+                {
+                    await stream.WriteAsync("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray(), _stop.Token);
+                    client.Dispose();
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SocketException)
+        {
+        }
+    }
+
     public void ResetCounter() => Interlocked.Exchange(ref _sent, 0);
 
     void CutAll()
@@ -86,7 +132,8 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             foreach (var connection in _open)
             {
-                connection.Client.LingerState = new LingerOption(true, 0); // RST, not a polite FIN
+                if (connection.Client is { } socket)
+                    socket.LingerState = new LingerOption(true, 0); // RST, not a polite FIN
                 connection.Dispose();
             }
             _open.Clear();
