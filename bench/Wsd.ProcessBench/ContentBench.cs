@@ -31,34 +31,34 @@ static class ContentBench
             daemon = Daemon.Aot(root).Start(work, config);
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{servicePort}");
             var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
-            await WaitReady(client);
+            await BenchClient.WaitReady(client);
 
             // Workspace 0 gets a generated tree, owned by the workspace user as real content is.
-            await client.InitWorkspaceAsync(Empty("bench-0"));
+            await client.InitWorkspaceAsync(BenchClient.Empty("bench-0"));
             string content0 = Path.Combine(work, "area", "bench-0");
             var (files, bytes) = TreeGenerator.Create(Path.Combine(content0, "tree"), sizeMiB << 20, smallFiles);
             Sh($"chown -R 133332:133332 {content0}");
             Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB on {(tmpfs ? "tmpfs" : "the working disk (tmpfs mount failed)")}");
-            long rssStart = Rss(daemon.Id, "VmRSS");
+            long rssStart = BenchClient.Memory(daemon.Id, "VmRSS");
 
-            double backup = await Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
-            double restore = await Time(() => client.InitWorkspaceAsync(Empty("bench-0b", meta: "bench-0")).ResponseAsync);
+            double backup = await BenchClient.Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
+            double restore = await BenchClient.Time(() => client.InitWorkspaceAsync(BenchClient.Empty("bench-0b", meta: "bench-0")).ResponseAsync);
             double gnuCreate = Timed($"tar -cf {work}/gnu.tar -C {content0} .");
             double gnuExtract = Timed($"mkdir {work}/gnu-x && tar -xf {work}/gnu.tar -C {work}/gnu-x");
             Sh($"rm -rf {work}/gnu.tar {work}/gnu-x");
-            long peakSingle = Rss(daemon.Id, "VmHWM");
+            long peakSingle = BenchClient.Memory(daemon.Id, "VmHWM");
 
             // Five workspaces with the same content (hardlinked: memory for the tree is paid once), backed up at once.
             for (int i = 1; i <= 5; i++)
             {
-                await client.InitWorkspaceAsync(Empty($"bench-c{i}"));
+                await client.InitWorkspaceAsync(BenchClient.Empty($"bench-c{i}"));
                 Sh($"rm -rf {work}/area/bench-c{i} && cp -al {content0} {work}/area/bench-c{i}");
             }
-            long peakBefore = Rss(daemon.Id, "VmHWM");
+            long peakBefore = BenchClient.Memory(daemon.Id, "VmHWM");
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(1, 5).Select(i => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = $"bench-c{i}" }).ResponseAsync));
             double concurrent = clock.Elapsed.TotalSeconds;
-            long peakConcurrent = Rss(daemon.Id, "VmHWM");
+            long peakConcurrent = BenchClient.Memory(daemon.Id, "VmHWM");
 
             Console.WriteLine();
             Console.WriteLine("| operation | wsd daemon | GNU tar, same tree, same run | wsd/GNU |");
@@ -84,50 +84,9 @@ static class ContentBench
         }
     }
 
-    static InitWorkspaceRequest Empty(string id, string? meta = null) => new()
-    {
-        Id = id,
-        Metadata = new WorkspaceMetadata { Owner = "bench", MetaId = meta ?? id },
-        Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
-    };
-
-    static async Task WaitReady(WorkspaceContentService.WorkspaceContentServiceClient client)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "probe" });
-                return;
-            }
-            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
-
-    static async Task<double> Time(Func<Task> operation)
-    {
-        var clock = Stopwatch.StartNew();
-        await operation();
-        return clock.Elapsed.TotalSeconds;
-    }
-
     static void Row(string label, double wsd, double gnu, long bytes) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {label} | {wsd:F2} s, {bytes / 1e6 / wsd:F0} MB/s | {gnu:F2} s, {bytes / 1e6 / gnu:F0} MB/s | {wsd / gnu:F2} |"));
-
-    static long Rss(int pid, string field)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith(field + ":", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-        }
-        return -1;
-    }
 
     static double Timed(string command)
     {

@@ -40,16 +40,16 @@ static class StorageBench
             daemon = Daemon.Aot(root).Start(work, config);
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{servicePort}");
             var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
-            await WaitReady(client);
+            await BenchClient.WaitReady(client);
 
-            await client.InitWorkspaceAsync(Empty("bench-0"));
+            await client.InitWorkspaceAsync(BenchClient.Empty("bench-0"));
             string content = Path.Combine(work, "area", "bench-0");
             var (files, bytes) = TreeGenerator.Create(Path.Combine(content, "tree"), sizeMiB << 20, smallFiles);
             Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB; s3rver 3.7.1 on loopback, data on {(tmpfs ? "tmpfs" : "the working disk")}");
 
-            double backup = await Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
-            double restore = await Time(() => client.InitWorkspaceAsync(Empty("bench-1", meta: "bench-0")).ResponseAsync);
-            long peak = PeakRss(daemon.Id);
+            double backup = await BenchClient.Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
+            double restore = await BenchClient.Time(() => client.InitWorkspaceAsync(BenchClient.Empty("bench-1", meta: "bench-0")).ResponseAsync);
+            long peak = BenchClient.Memory(daemon.Id, "VmHWM");
 
             // The peer: the same bytes (a tar of the same tree) as one sequential PUT and GET with the same SDK.
             string archive = Path.Combine(work, "peer.tar");
@@ -57,12 +57,12 @@ static class StorageBench
             long archiveBytes = new FileInfo(archive).Length;
             using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"),
                 new AmazonS3Config { ServiceURL = $"http://127.0.0.1:{s3Port}", ForcePathStyle = true, AuthenticationRegion = "us-east-1", Timeout = TimeSpan.FromMinutes(10) });
-            double put = await Time(async () =>
+            double put = await BenchClient.Time(async () =>
             {
                 await using var file = File.OpenRead(archive);
                 await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "peer.tar", InputStream = file, UseChunkEncoding = false });
             });
-            double get = await Time(async () =>
+            double get = await BenchClient.Time(async () =>
             {
                 using var response = await s3.GetObjectAsync(Bucket, "peer.tar");
                 await response.ResponseStream.CopyToAsync(Stream.Null);
@@ -93,41 +93,6 @@ static class StorageBench
             Directory.Delete(work, recursive: true);
         }
     }
-
-    static InitWorkspaceRequest Empty(string id, string? meta = null) => new()
-    {
-        Id = id,
-        Metadata = new WorkspaceMetadata { Owner = "bench", MetaId = meta ?? id },
-        Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
-    };
-
-    static async Task WaitReady(WorkspaceContentService.WorkspaceContentServiceClient client)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "probe" });
-                return;
-            }
-            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
-
-    static async Task<double> Time(Func<Task> operation)
-    {
-        var clock = Stopwatch.StartNew();
-        await operation();
-        return clock.Elapsed.TotalSeconds;
-    }
-
-    static long PeakRss(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
-            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
 
     static int Sh(string command)
     {
