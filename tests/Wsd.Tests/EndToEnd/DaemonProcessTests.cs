@@ -49,6 +49,52 @@ public class DaemonProcessTests
     }
 
     [Fact]
+    public async Task CallsInFlightAtSigtermFinishWithinTheGracePeriod()
+    {
+        using var dir = new TempDirectory();
+        await using var http = await TestHttpServer.StartAsync();
+        byte[] file = "slow but finite"u8.ToArray();
+        var requested = new TaskCompletionSource();
+        http.Map("/slow", async context =>
+        {
+            requested.TrySetResult();
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await context.Response.Body.WriteAsync(file);
+        });
+        await using var daemon = await DaemonProcess.StartAsync(dir); // grace period 5 s
+        using var channel = daemon.Channel();
+        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var init = client.InitWorkspaceAsync(new InitWorkspaceRequest
+        {
+            Id = "ws-1",
+            Metadata = new WorkspaceMetadata { Owner = "u", MetaId = "m" },
+            Initializer = new Api.ContentService.WorkspaceInitializer
+            {
+                Download = new Api.ContentService.FileDownloadInitializer
+                {
+                    Files =
+                    {
+                        new Api.ContentService.FileDownloadInitializer.Types.FileInfo
+                        {
+                            Url = $"{http.BaseUrl}/slow", FilePath = "f",
+                            Digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file)),
+                        },
+                    },
+                },
+            },
+        }).ResponseAsync;
+        await requested.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var wait = client.WaitForInitAsync(new WaitForInitRequest { Id = "ws-1" }).ResponseAsync;
+
+        var exit = daemon.TerminateAsync(TimeSpan.FromSeconds(20));
+
+        await init; // both calls were running when SIGTERM came, and both complete
+        await wait;
+        Assert.Equal(0, await exit);
+        Assert.Equal("slow but finite", File.ReadAllText(dir.Combine("workspaces", "ws-1", "f")));
+    }
+
+    [Fact]
     public async Task BadIdsAreInvalidArgumentWithTheUpstreamText()
     {
         using var dir = new TempDirectory();
