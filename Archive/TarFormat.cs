@@ -35,8 +35,6 @@ public static class TarFormat
     /// <summary>"ustar\0" + "00": POSIX.</summary>
     public static ReadOnlySpan<byte> UstarMagic => "ustar\0"u8;
     public static ReadOnlySpan<byte> UstarVersion => "00"u8;
-    /// <summary>"ustar " + " \0": GNU tar's own format.</summary>
-    public static ReadOnlySpan<byte> GnuMagic => "ustar "u8;
 
     // Type flags.
     public const byte TypeRegular = (byte)'0';

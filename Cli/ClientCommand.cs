@@ -134,20 +134,15 @@ static class ClientCommand
         if (!options.TryGetValue("--ca", out var ca))
             return GrpcChannel.ForAddress($"http://{address}");
 
-        var authority = X509Certificate2.CreateFromPemFile(ca);
+        var authorities = new X509Certificate2Collection();
+        authorities.ImportFromPemFile(ca);
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
                 TargetHost = "wsdaemon", // the name upstream clients verify (REF §8.2)
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(authority);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return certificate is X509Certificate2 c && chain.Build(c);
-                },
+                    certificate is X509Certificate2 c && Hosting.CertificateTrust.IsIssuedBy(c, authorities),
             },
         };
         if (options.TryGetValue("--cert", out var cert) && options.TryGetValue("--key", out var key))

@@ -110,18 +110,6 @@ public static unsafe class ReadyMarker
         }
     }
 
-    public static InitOutcome? Read(string contentDirectory)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(contentDirectory, RelativePath)), ReadyMarkerJsonContext.Default.InitOutcome);
-        }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     // REF §4.7: a .gitpod that is not a directory becomes .gitpod.yaml (or goes, if that exists).
     // A symlink counts as not a directory: it is renamed, never followed.
     static void MakeGitpodADirectory(int content, string contentDirectory)

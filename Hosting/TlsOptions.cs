@@ -29,19 +29,8 @@ static class TlsOptions
             throw new ConfigException($"service.tls.caPath: '{tls.CaPath}' holds no PEM certificate");
 
         options.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-        options.ClientCertificateValidation = (certificate, _, _) => IsSignedBy(certificate, authorities);
+        options.ClientCertificateValidation = (certificate, _, _) =>
+            CertificateTrust.IsIssuedBy(certificate, authorities, CertificateTrust.ClientAuthentication);
         return options;
-    }
-
-    // Only the configured CA counts, not the system store: a certificate from any public CA must not
-    // open the content API.
-    static bool IsSignedBy(X509Certificate2 certificate, X509Certificate2Collection authorities)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")); // clientAuth
-        return chain.Build(certificate);
     }
 }

@@ -15,8 +15,6 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
 
     public WorkingArea Area => area;
 
-    public IReadOnlyCollection<Session> Sessions => [.. _sessions.Values];
-
     public bool Exists(string id) => _sessions.ContainsKey(id);
 
     public bool TryGet(string id, out Session session) => _sessions.TryGetValue(id, out session!);

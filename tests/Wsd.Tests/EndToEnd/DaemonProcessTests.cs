@@ -62,8 +62,7 @@ public class DaemonProcessTests
             await context.Response.Body.WriteAsync(file);
         });
         await using var daemon = await DaemonProcess.StartAsync(dir); // grace period 5 s
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         var init = client.InitWorkspaceAsync(new InitWorkspaceRequest
         {
             Id = "ws-1",
@@ -99,8 +98,7 @@ public class DaemonProcessTests
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
 
         var empty = await Assert.ThrowsAsync<RpcException>(async () => await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest()));
         Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
@@ -127,8 +125,7 @@ public class DaemonProcessTests
         WriteSessionFile(dir, "ws-ready", "ready");
         WriteSessionFile(dir, "ws-init", "initializing");
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
 
         Assert.True((await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-ready" })).Exists);
         await client.WaitForInitAsync(new WaitForInitRequest { Id = "ws-ready" }, deadline: DateTime.UtcNow.AddSeconds(10));
@@ -152,8 +149,7 @@ public class DaemonProcessTests
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "x" }));
 

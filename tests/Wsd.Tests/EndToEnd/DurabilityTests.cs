@@ -24,8 +24,7 @@ public class DurabilityTests
         Tools.Require("chattr", "e2fsprogs");
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1"));
         File.WriteAllText(dir.Combine("workspaces", "ws-1", "work.txt"), "version 1");
         await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" });
@@ -63,8 +62,7 @@ public class DurabilityTests
         using var dir = new TempDirectory();
         await using (var first = await DaemonProcess.StartAsync(dir))
         {
-            using var channel = first.Channel();
-            var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+            var client = first.Content;
             await client.InitWorkspaceAsync(Empty("ws-1"));
             using (var big = File.Create(dir.Combine("workspaces", "ws-1", "big.bin")))
             {
@@ -87,8 +85,7 @@ public class DurabilityTests
         }
 
         await using var second = await DaemonProcess.StartAsync(dir);
-        using var channel2 = second.Channel();
-        var client2 = new WorkspaceContentService.WorkspaceContentServiceClient(channel2);
+        var client2 = second.Content;
 
         Assert.True((await client2.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-1" })).Exists);
         Assert.Equal(1L << 30, new FileInfo(dir.Combine("workspaces", "ws-1", "big.bin")).Length);
@@ -104,8 +101,7 @@ public class DurabilityTests
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1"));
         File.WriteAllText(dir.Combine("workspaces", "ws-1", ".gitpod", "prebuild-log-task0"), "building...\n");
 

@@ -25,8 +25,7 @@ public class InitializerDetailTests
         var repo = GitRepository.CreateBare(dir, "origin.git");
         var upstream = GitRepository.CreateBare(dir, "upstream.git");
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
 
         await client.InitWorkspaceAsync(Init("ws-1", new WorkspaceInitializer
         {
@@ -136,8 +135,7 @@ public class InitializerDetailTests
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Init("ws-1", new WorkspaceInitializer { Empty = new EmptyInitializer() }));
         File.WriteAllText(dir.Combine("workspaces", "ws-1", "f"), "content");
 
@@ -162,8 +160,7 @@ public class InitializerDetailTests
         await using var http = await TestHttpServer.StartAsync();
         http.Map("/slow", context => Task.Delay(TimeSpan.FromMinutes(2), context.RequestAborted));
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         _ = client.InitWorkspaceAsync(Init("ws-1", new WorkspaceInitializer
         {
             Download = new FileDownloadInitializer

@@ -19,22 +19,13 @@ public class InitializerTests
     static WorkspaceInitializer Git(string url, GitConfig config) =>
         new() { Git = new GitInitializer { RemoteUri = url, CheckoutLocation = "repo", Config = config } };
 
-    static async Task<(TempDirectory Dir, DaemonProcess Daemon, WorkspaceContentService.WorkspaceContentServiceClient Client, Grpc.Net.Client.GrpcChannel Channel)> Start()
-    {
-        var dir = new TempDirectory();
-        var daemon = await DaemonProcess.StartAsync(dir);
-        var channel = daemon.Channel();
-        return (dir, daemon, new WorkspaceContentService.WorkspaceContentServiceClient(channel), channel);
-    }
-
     [Fact]
     public async Task BasicAuthOverHttpWorksAndThePasswordIsNeverLogged()
     {
         Tools.RequireRoot("git as the workspace user");
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         GitRepository.CreateBare(dir, "project.git");
         await using var http = await TestHttpServer.StartAsync();
         http.ServeGit(dir.Path, "alice", "s3cret-passw0rd");
@@ -51,10 +42,9 @@ public class InitializerTests
     public async Task AOneTimeSecretIsFetchedOnceForAllGitCommands()
     {
         Tools.RequireRoot("git as the workspace user");
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         GitRepository.CreateBare(dir, "project.git");
         await using var http = await TestHttpServer.StartAsync();
         http.ServeGit(dir.Path, "bob", "one-time-pass");
@@ -80,10 +70,9 @@ public class InitializerTests
     public async Task AWrongPasswordFailsWithoutRevealingIt()
     {
         Tools.RequireRoot("git as the workspace user");
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         GitRepository.CreateBare(dir, "project.git");
         await using var http = await TestHttpServer.StartAsync();
         http.ServeGit(dir.Path, "alice", "right");
@@ -99,10 +88,9 @@ public class InitializerTests
     [Fact]
     public async Task DownloadsAreVerifiedAndKeptInsideTheWorkspace()
     {
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         await using var http = await TestHttpServer.StartAsync();
         byte[] tool = SampleTree.Pattern(300_000);
         http.ServeBytes("/files/tool.bin", tool);
@@ -133,10 +121,9 @@ public class InitializerTests
     public async Task APrebuildWhoseSnapshotIsMissingFallsBackToACleanClone()
     {
         Tools.RequireRoot("git as the workspace user");
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         var repo = GitRepository.CreateBare(dir);
 
         await client.InitWorkspaceAsync(Init("ws-1", new WorkspaceInitializer
@@ -155,10 +142,9 @@ public class InitializerTests
     [Fact]
     public async Task AMissingSnapshotIsNotFound()
     {
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.InitWorkspaceAsync(Init("ws-1",
             new WorkspaceInitializer { Snapshot = new SnapshotInitializer { Snapshot = "u/workspaces/w/snapshot-1.tar@local" } })));
@@ -170,10 +156,9 @@ public class InitializerTests
     public async Task AHostileGitConfigNeverRunsAnythingAsRootOnDispose()
     {
         Tools.RequireRoot("git as the workspace user");
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         var repo = GitRepository.CreateBare(dir);
         await client.InitWorkspaceAsync(Init("ws-1", Git(repo.Url, new GitConfig())), deadline: DateTime.UtcNow.AddMinutes(1));
         string checkout = dir.Combine("workspaces", "ws-1", "repo");
@@ -202,10 +187,9 @@ public class InitializerTests
     [Fact]
     public async Task TwentyWorkspacesInitialiseAndBackUpConcurrently()
     {
-        var (dir, daemon, client, channel) = await Start();
-        using var _ = dir;
-        await using var __ = daemon;
-        using var ___ = channel;
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var client = daemon.Content;
         var ids = Enumerable.Range(0, 20).Select(i => $"ws-{i}").ToArray();
 
         await Task.WhenAll(ids.Select(id => client.InitWorkspaceAsync(Init(id, new WorkspaceInitializer { Empty = new EmptyInitializer() })).ResponseAsync));
@@ -230,8 +214,7 @@ public class InitializerTests
         });
         await using (var first = await DaemonProcess.StartAsync(dir))
         {
-            using var channel = first.Channel();
-            var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+            var client = first.Content;
             var init = client.InitWorkspaceAsync(Init("ws-1", new WorkspaceInitializer
             {
                 Download = new FileDownloadInitializer
@@ -245,8 +228,7 @@ public class InitializerTests
         }
 
         await using var second = await DaemonProcess.StartAsync(dir);
-        using var channel2 = second.Channel();
-        var client2 = new WorkspaceContentService.WorkspaceContentServiceClient(channel2);
+        var client2 = second.Content;
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
             await client2.WaitForInitAsync(new WaitForInitRequest { Id = "ws-1" }, deadline: DateTime.UtcNow.AddSeconds(10)));
 

@@ -15,11 +15,14 @@ public class S3StorageTests
         Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
     };
 
-    static Task<DaemonProcess> Daemon(TempDirectory dir, S3Server s3, string area) =>
+    /// <summary>A daemon with its working area in <paramref name="area"/>, storing to <paramref name="s3"/>; <paramref name="tweak"/> edits the s3 section.</summary>
+    static Task<DaemonProcess> Daemon(TempDirectory dir, S3Server s3, string area, Action<System.Text.Json.Nodes.JsonNode>? tweak = null) =>
         DaemonProcess.StartAsync(dir, config =>
         {
             config["content"]!["workingArea"] = dir.Combine(area);
-            config["content"]!["storage"] = s3.StorageConfig();
+            var storage = s3.StorageConfig();
+            tweak?.Invoke(storage["s3"]!);
+            config["content"]!["storage"] = storage;
         });
 
     [Fact]
@@ -31,8 +34,7 @@ public class S3StorageTests
 
         await using (var nodeA = await Daemon(dir, s3, "node-a"))
         {
-            using var channel = nodeA.Channel();
-            var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+            var client = nodeA.Content;
             await client.InitWorkspaceAsync(Empty("ws-a", "meta-1"));
             File.WriteAllBytes(dir.Combine("node-a", "ws-a", "data.bin"), data);
             File.WriteAllText(dir.Combine("node-a", "ws-a", "notes.txt"), "from node a\n");
@@ -40,8 +42,7 @@ public class S3StorageTests
         }
 
         await using var nodeB = await Daemon(dir, s3, "node-b");
-        using var channelB = nodeB.Channel();
-        var clientB = new WorkspaceContentService.WorkspaceContentServiceClient(channelB);
+        var clientB = nodeB.Content;
         await clientB.InitWorkspaceAsync(Empty("ws-b", "meta-1"));
 
         Assert.Equal(data, File.ReadAllBytes(dir.Combine("node-b", "ws-b", "data.bin")));
@@ -55,8 +56,7 @@ public class S3StorageTests
         using var dir = new TempDirectory();
         await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
         await using var daemon = await Daemon(dir, s3, "area");
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
         File.WriteAllText(dir.Combine("area", "ws-1", "f"), "snap");
 
@@ -85,8 +85,7 @@ public class S3StorageTests
         using var dir = new TempDirectory();
         await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
         await using var daemon = await Daemon(dir, s3, "area");
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
         File.WriteAllBytes(dir.Combine("area", "ws-1", "data.bin"), SampleTree.Pattern(1 << 20));
         await client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-1", Backup = true });
@@ -113,16 +112,12 @@ public class S3StorageTests
         using var dir = new TempDirectory();
         await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
         await using var proxy = new FaultProxy(s3.Port);
-        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        await using var daemon = await Daemon(dir, s3, "area", s3Section =>
         {
-            config["content"]!["workingArea"] = dir.Combine("area");
-            var storage = s3.StorageConfig();
-            storage["s3"]!["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
-            storage["s3"]!["maxRetries"] = 1;
-            config["content"]!["storage"] = storage;
+            s3Section["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
+            s3Section["maxRetries"] = 1;
         });
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
         File.WriteAllText(dir.Combine("area", "ws-1", "version.txt"), "1");
         await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" });
@@ -154,17 +149,13 @@ public class S3StorageTests
         using var dir = new TempDirectory();
         await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
         await using var proxy = new FaultProxy(s3.Port);
-        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        await using var daemon = await Daemon(dir, s3, "area", s3Section =>
         {
-            config["content"]!["workingArea"] = dir.Combine("area");
-            var storage = s3.StorageConfig();
-            storage["s3"]!["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
-            storage["s3"]!["maxRetries"] = 1;
-            storage["s3"]!["requestTimeout"] = "2s";
-            config["content"]!["storage"] = storage;
+            s3Section["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
+            s3Section["maxRetries"] = 1;
+            s3Section["requestTimeout"] = "2s";
         });
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
         File.WriteAllText(dir.Combine("area", "ws-1", "f"), "kept");
         proxy.Mode = fault;
@@ -183,15 +174,11 @@ public class S3StorageTests
     {
         using var dir = new TempDirectory();
         await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
-        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        await using var daemon = await Daemon(dir, s3, "area", s3Section =>
         {
-            config["content"]!["workingArea"] = dir.Combine("area");
-            var storage = s3.StorageConfig();
-            storage["s3"]!["bucket"] = "no-such-bucket";
-            config["content"]!["storage"] = storage;
+            s3Section["bucket"] = "no-such-bucket";
         });
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" }));
@@ -206,8 +193,7 @@ public class S3StorageTests
         using var dir = new TempDirectory();
         await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
         await using var daemon = await Daemon(dir, s3, "area");
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
         File.WriteAllText(dir.Combine("area", "ws-1", "f"), "precious");
         await s3.StopAsync();

@@ -28,8 +28,7 @@ public class WorkspaceContentTests
         using var dir = new TempDirectory();
         var repo = GitRepository.CreateBare(dir);
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
 
         await client.InitWorkspaceAsync(GitInit("ws-a", repo), deadline: DateTime.UtcNow.AddMinutes(1));
         await client.WaitForInitAsync(new WaitForInitRequest { Id = "ws-a" });
@@ -67,8 +66,7 @@ public class WorkspaceContentTests
         using var dir = new TempDirectory();
         var repo = GitRepository.CreateBare(dir);
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(GitInit("ws-1", repo), deadline: DateTime.UtcNow.AddMinutes(1));
         File.WriteAllText(dir.Combine("workspaces", "ws-1", "repo", "work-in-progress.txt"), "unsaved work\n");
 
@@ -129,8 +127,7 @@ public class WorkspaceContentTests
         Tools.RequireRoot("git as the workspace user");
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         var request = GitInit("ws-1", new GitRepository { Path = dir.Combine("no-such-repo.git") });
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.InitWorkspaceAsync(request, deadline: DateTime.UtcNow.AddMinutes(1)));
@@ -146,8 +143,7 @@ public class WorkspaceContentTests
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(new InitWorkspaceRequest
         {
             Id = "ws-1",
@@ -173,8 +169,7 @@ public class WorkspaceContentTests
     {
         using var dir = new TempDirectory();
         await using var daemon = await DaemonProcess.StartAsync(dir);
-        using var channel = daemon.Channel();
-        var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        var client = daemon.Content;
         await client.InitWorkspaceAsync(new InitWorkspaceRequest
         {
             Id = "ws-1",

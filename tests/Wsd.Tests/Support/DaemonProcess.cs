@@ -35,6 +35,11 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>A plaintext channel to the content API.</summary>
     public GrpcChannel Channel() => GrpcChannel.ForAddress($"http://127.0.0.1:{ServicePort}");
 
+    GrpcChannel? _contentChannel;
+
+    /// <summary>A content API client on a channel this daemon owns and closes.</summary>
+    public Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceClient Content => new(_contentChannel ??= Channel());
+
     /// <summary>The default test configuration: everything under <paramref name="dir"/>, free ports.</summary>
     public static JsonObject DefaultConfig(TempDirectory dir, out int servicePort, out int healthPort)
     {
@@ -126,6 +131,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _contentChannel?.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
