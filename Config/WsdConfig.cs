@@ -104,7 +104,7 @@ public sealed class S3StorageConfig
     /// <summary>Files holding the keys; when set they win over the inline values (REF §6.3).</summary>
     public string AccessKeyFile { get; set; } = "";
     public string SecretKeyFile { get; set; } = "";
-    /// <summary>Multipart part size; memory per upload is partSizeMiB × parallelParts.</summary>
+    /// <summary>Multipart part size; memory per upload is partSizeMiB × (parallelParts + 1).</summary>
     public int PartSizeMiB { get; set; } = 16;
     public int ParallelParts { get; set; } = 3;
     [JsonConverter(typeof(DurationJsonConverter))]

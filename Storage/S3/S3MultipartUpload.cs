@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Wsd.Errors;
@@ -10,29 +11,35 @@ namespace Wsd.Storage.S3;
 /// most <c>parallel</c> parts in flight. The part buffers are this upload's own (at most
 /// parallel + 1, reused), so memory is (parallel + 1) × partSize and goes when the upload does;
 /// a shared pool would keep such large buffers for the life of the process. The multipart upload
-/// is started with the first full part; an object smaller than one part is a single PUT at commit.
-/// Completing makes the object visible; disposing without commit aborts it.
+/// is started with the first full part; an object smaller than one part is a single PUT at commit,
+/// carrying its digest. A larger one streams to a staging key beside the final one, and commit
+/// completes it there and publishes it with its digest by a server-side copy
+/// (<see cref="S3ServerSideCopy"/>). Disposing without commit aborts; nothing appears under the
+/// final key unless the whole archive made it.
 /// </summary>
 sealed class S3MultipartUpload : Stream, IObjectUpload
 {
     readonly IAmazonS3 _client;
-    readonly string _bucket, _key, _digestSuffix;
+    readonly string _bucket, _key, _stagingKey;
+    readonly int _parallel;
     readonly int _partSize;
     readonly SemaphoreSlim _inFlight;
     readonly List<Task<PartETag>> _parts = [];
     readonly ConcurrentBag<byte[]> _spare = [];
     byte[] _buffer;
     int _filled;
+    long _length;
     string? _uploadId;
     bool _committed;
 
-    public S3MultipartUpload(IAmazonS3 client, string bucket, string key, int partSize, int parallel, string digestSuffix)
+    public S3MultipartUpload(IAmazonS3 client, string bucket, string key, string stagingKey, int partSize, int parallel)
     {
         _client = client;
         _bucket = bucket;
         _key = key;
+        _stagingKey = stagingKey;
         _partSize = partSize;
-        _digestSuffix = digestSuffix;
+        _parallel = parallel;
         _inFlight = new SemaphoreSlim(parallel, parallel);
         _buffer = new byte[partSize];
     }
@@ -47,6 +54,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
             data[..n].CopyTo(_buffer.AsSpan(_filled));
             _filled += n;
             data = data[n..];
+            _length += n;
             if (_filled == _partSize)
                 SendPart();
         }
@@ -57,7 +65,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     // Called on the archive's writer thread: blocking here is the back-pressure that bounds memory.
     void SendPart()
     {
-        _uploadId ??= _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _key })
+        _uploadId ??= _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _stagingKey })
             .GetAwaiter().GetResult().UploadId;
         _inFlight.Wait();
         var first = _parts.FirstOrDefault(p => p.IsFaulted);
@@ -77,7 +85,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
                 using var body = new MemoryStream(part, 0, length, writable: false);
                 var response = await _client.UploadPartAsync(new UploadPartRequest
                 {
-                    BucketName = _bucket, Key = _key, UploadId = _uploadId, PartNumber = number, InputStream = body,
+                    BucketName = _bucket, Key = _stagingKey, UploadId = _uploadId, PartNumber = number, InputStream = body,
                     UseChunkEncoding = false, // signed whole, which every S3-compatible server understands
                 });
                 return new PartETag(number, response.ETag);
@@ -92,26 +100,43 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
 
     public async Task CommitAsync(string sha256, CancellationToken cancellationToken)
     {
-        string etag;
         if (_uploadId is null)
         {
             using var body = new MemoryStream(_buffer, 0, _filled, writable: false);
-            etag = (await _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false }, cancellationToken)).ETag;
+            var put = new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false, ContentType = "application/x-tar" };
+            DigestMetadata.Apply(put.Metadata, sha256);
+            await _client.PutObjectAsync(put, cancellationToken);
+            _committed = true;
+            return;
         }
-        else
-        {
-            if (_filled > 0)
-                SendPart();
-            var parts = await Task.WhenAll(_parts);
-            var complete = new CompleteMultipartUploadRequest { BucketName = _bucket, Key = _key, UploadId = _uploadId };
-            complete.AddPartETags(parts);
-            etag = (await _client.CompleteMultipartUploadAsync(complete, cancellationToken)).ETag;
-        }
+        if (_filled > 0)
+            SendPart();
+        var parts = await Task.WhenAll(_parts);
+        var complete = new CompleteMultipartUploadRequest { BucketName = _bucket, Key = _stagingKey, UploadId = _uploadId };
+        complete.AddPartETags(parts);
+        await _client.CompleteMultipartUploadAsync(complete, cancellationToken);
         _committed = true;
-        // The object is in place; its digest follows. If the daemon dies in between, the object is
-        // intact and restores unverified, as any object without a digest.
-        using var digest = new MemoryStream(System.Text.Encoding.ASCII.GetBytes($"{sha256} {etag.Trim('"')}\n"));
-        await _client.PutObjectAsync(new PutObjectRequest { BucketName = _bucket, Key = _key + _digestSuffix, InputStream = digest, UseChunkEncoding = false }, cancellationToken);
+        try
+        {
+            await S3ServerSideCopy.CopyAsync(_client, _bucket, _stagingKey, _key, _length, m => DigestMetadata.Apply(m, sha256), _parallel, cancellationToken);
+        }
+        finally
+        {
+            await DeleteStagingAsync();
+        }
+    }
+
+    // Published or not, the staged copy has served its purpose. One left behind by a crash is
+    // swept by the next upload of the same object (S3ObjectStore).
+    async Task DeleteStagingAsync()
+    {
+        try
+        {
+            await _client.DeleteObjectAsync(_bucket, _stagingKey);
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
+        {
+        }
     }
 
     public override ValueTask DisposeAsync()
@@ -137,7 +162,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
             }
             try
             {
-                _client.AbortMultipartUploadAsync(_bucket, _key, _uploadId).GetAwaiter().GetResult();
+                _client.AbortMultipartUploadAsync(_bucket, _stagingKey, _uploadId).GetAwaiter().GetResult();
             }
             catch (AmazonS3Exception)
             {

@@ -11,12 +11,14 @@ namespace Wsd.Storage.S3;
 /// Objects in one shared bucket of an S3-compatible service (SPEC §6). Uploads stream as multipart
 /// uploads with a bounded number of parts in flight and become visible only on completion; a
 /// failed upload is aborted. Reads are parallel ranged GETs handed on in order. The archive's
-/// SHA-256 sits beside each object in "&lt;key&gt;.sha256" together with the ETag it describes, so a
-/// digest from an older object is never taken for the new one.
+/// SHA-256 is user metadata of the object itself (<see cref="DigestMetadata"/>), so it can never
+/// describe another version of it.
 /// </summary>
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
-    const string DigestSuffix = ".sha256";
+    /// <summary>Staged uploads are "&lt;key&gt;.upload-&lt;random&gt;", beside their object.</summary>
+    const string StagingInfix = ".upload-";
+    static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(6);
     const int ReadRangeBytes = 8 << 20;
     const int ReadAhead = 4;
 
@@ -41,6 +43,17 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         else
             s3.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(config.Region);
         _client = new AmazonS3Client(new BasicAWSCredentials(Secret(config.AccessKey, config.AccessKeyFile), Secret(config.SecretKey, config.SecretKeyFile)), s3);
+        _client.BeforeRequestEvent += LiteralSlashesInCopySource;
+    }
+
+    // The SDK sends a copy's source as one URL-encoded string, "bucket%2Fkey". S3 takes that, but some
+    // S3-compatible servers (s3rver among them) split it on literal slashes only; AWS's documentation
+    // writes it "bucket/key". Rewritten before signing, so the signature covers what is sent.
+    static void LiteralSlashesInCopySource(object sender, RequestEventArgs e)
+    {
+        const string Header = "x-amz-copy-source";
+        if (e is WebServiceRequestEventArgs request && request.Headers.TryGetValue(Header, out string? source))
+            request.Headers[Header] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
     }
 
     public string Bucket => _config.Bucket;
@@ -48,8 +61,28 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     public async Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken)
     {
         RequireOwnBucket(location);
-        await Task.CompletedTask;
-        return new S3MultipartUpload(_client, location.Bucket, location.Key, _config.PartSizeMiB << 20, _config.ParallelParts, DigestSuffix);
+        await SweepAbandonedStagingAsync(location, cancellationToken);
+        string staging = location.Key + StagingInfix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        return new S3MultipartUpload(_client, location.Bucket, location.Key, staging, _config.PartSizeMiB << 20, _config.ParallelParts);
+    }
+
+    // A daemon that died between staging and publishing leaves the staged object behind. Only old
+    // ones go: a younger one may belong to an upload still running elsewhere.
+    async Task SweepAbandonedStagingAsync(ObjectLocation location, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var listing = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Key + StagingInfix }, cancellationToken);
+            foreach (var stale in listing.S3Objects ?? [])
+            {
+                if (stale.LastModified is { } modified && DateTime.UtcNow - modified.ToUniversalTime() > AbandonedAfter)
+                    await _client.DeleteObjectAsync(location.Bucket, stale.Key, cancellationToken);
+            }
+        }
+        catch (AmazonS3Exception)
+        {
+            // Tidying only; the upload itself reports what is wrong with the bucket.
+        }
     }
 
     public async Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken)
@@ -68,25 +101,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             throw Failure("look up", location, e);
         }
-        string? digest = await ReadDigestAsync(location, head.ETag, cancellationToken);
+        string? digest = DigestMetadata.Read(head.Metadata);
         var content = new S3RangedReadStream(_client, location.Bucket, location.Key, head.ContentLength, ReadRangeBytes, ReadAhead);
         return new StoredObject(content, head.ContentLength, digest);
-    }
-
-    async Task<string?> ReadDigestAsync(ObjectLocation location, string etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await _client.GetObjectAsync(location.Bucket, location.Key + DigestSuffix, cancellationToken);
-            using var reader = new StreamReader(response.ResponseStream);
-            var fields = (await reader.ReadToEndAsync(cancellationToken)).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            // "<sha256> <etag>": only a digest written for this very object counts.
-            return fields.Length == 2 && fields[1] == etag.Trim('"') ? fields[0] : null;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
     }
 
     void RequireOwnBucket(ObjectLocation location)

@@ -1,0 +1,37 @@
+using Amazon.S3.Model;
+
+namespace Wsd.Storage.S3;
+
+/// <summary>
+/// The archive's SHA-256 as user metadata on the object, under the names the upstream daemon used
+/// (REF §3.6.2, §6.2: <c>gitpod-digest</c> and <c>gitpod-uncompressedDigest</c>, both the tar's digest
+/// as <c>sha256:&lt;hex&gt;</c>), so objects written by either daemon verify on restore by the other
+/// and tools that read those headers keep working. wsd's backups are plain tar, so the two agree.
+/// </summary>
+static class DigestMetadata
+{
+    const string Digest = "gitpod-digest";
+    const string UncompressedDigest = "gitpod-uncompressedDigest";
+    const string Prefix = "sha256:";
+
+    public static void Apply(MetadataCollection metadata, string sha256)
+    {
+        metadata.Add(Digest, Prefix + sha256);
+        metadata.Add(UncompressedDigest, Prefix + sha256);
+    }
+
+    /// <summary>The hex SHA-256 recorded on the object; null when none is, or it uses another algorithm.</summary>
+    public static string? Read(MetadataCollection metadata)
+    {
+        foreach (string key in metadata.Keys)
+        {
+            if (!key.Equals(Digest, StringComparison.OrdinalIgnoreCase) && !key.Equals("x-amz-meta-" + Digest, StringComparison.OrdinalIgnoreCase))
+                continue;
+            string value = metadata[key];
+            return value.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && value.Length == Prefix.Length + 64
+                ? value[Prefix.Length..]
+                : null;
+        }
+        return null;
+    }
+}
