@@ -38,7 +38,7 @@ public static class Program
 
         var area = new WorkingArea(config.Content.WorkingArea);
         var metrics = new MetricRegistry();
-        DaemonMetrics.Register(metrics, area);
+        DaemonMetrics.Register(metrics, area, config.Content.MinFreeBytes);
 
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(area);
@@ -47,6 +47,8 @@ public static class Program
         builder.Services.AddSingleton<Readiness>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<WorkspaceQuotas>();
+        builder.Services.AddSingleton(new DiskGuard(area, config.Content.MinFreeBytes));
         builder.Services.AddHostedService<WorkspaceHousekeeping>();
         builder.Services.AddSingleton<WorkspaceSocketHub>();
         builder.Services.AddSingleton<IWorkspaceSocketServer>(s => s.GetRequiredService<WorkspaceSocketHub>());

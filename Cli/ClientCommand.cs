@@ -17,7 +17,7 @@ static class ClientCommand
     public const string Usage = """
           wsd client [--address HOST:PORT] [--ca FILE --cert FILE --key FILE] COMMAND
             init ID [--owner O] [--workspace W] [--git URL [--branch B | --commit SHA] [--checkout DIR]] [--snapshot URL]
-                    [--no-remote-storage]
+                    [--no-remote-storage] [--quota BYTES]
             wait ID | exists ID | snapshot ID [--return-immediately] | backup ID | dispose ID [--backup]
         """;
 
@@ -112,6 +112,8 @@ static class ClientCommand
             RemoteStorageDisabled = flags.Contains("--no-remote-storage"),
             Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
         };
+        if (options.TryGetValue("--quota", out var quota))
+            request.StorageQuotaBytes = long.TryParse(quota, out long bytes) && bytes >= 0 ? bytes : throw new UsageException("--quota takes a number of bytes");
         if (options.TryGetValue("--snapshot", out var snapshot))
         {
             request.Initializer = new WorkspaceInitializer { Snapshot = new SnapshotInitializer { Snapshot = snapshot } };

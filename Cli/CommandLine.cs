@@ -12,6 +12,7 @@ public static class CommandLine
           wsd config validate FILE              check a configuration file
           wsd config default                    print the embedded default configuration
           wsd version                           print the version
+          wsd quota DIR                         project quotas (ids 1000-9999) on DIR's filesystem, one JSON line each
         """ + "\n" + ArchiveCommand.Usage + ClientCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
@@ -32,6 +33,7 @@ public static class CommandLine
                 ["config", "default"] => Print(ConfigLoader.DefaultJson()),
                 ["archive", .. var rest] => ArchiveCommand.Run(rest),
                 ["client", .. var rest] => await ClientCommand.RunAsync(rest),
+                ["quota", .. var rest] => QuotaCommand.Run(rest),
                 ["help" or "--help" or "-h"] => Print(Usage),
                 _ => UsageError(args.Length == 0 ? "no command given" : $"unknown command '{string.Join(' ', args)}'"),
             };
@@ -50,7 +52,7 @@ public static class CommandLine
             Console.Error.WriteLine($"wsd: {e.Message}");
             return 1;
         }
-        catch (IOException e) when (args is ["archive", ..])
+        catch (IOException e) when (args is ["archive" or "quota", ..])
         {
             Console.Error.WriteLine($"wsd: {e.Message}");
             return 1;

@@ -39,6 +39,8 @@ public static class ConfigValidator
             problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
         if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
             problems.Add("content.backup.maxWait: must be positive");
+        if (config.Content.MinFreeBytes < 0)
+            problems.Add("content.minFreeBytes: must not be negative (0 turns the disk guard off)");
         if (string.IsNullOrWhiteSpace(config.Content.WorkingArea))
             problems.Add("content.workingArea: must not be empty");
         if (!StorageKinds.Contains(config.Content.Storage.Kind))

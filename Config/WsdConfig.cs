@@ -64,6 +64,9 @@ public sealed class ContentConfig
     /// <summary>Directory holding each workspace's content, service directory and session file (REF §2.1).</summary>
     public string WorkingArea { get; set; } = "./.wsd/workspaces";
 
+    /// <summary>The disk guard: InitWorkspace is refused with RESOURCE_EXHAUSTED while the working area has less free (SPEC §8).</summary>
+    public long MinFreeBytes { get; set; } = 1L << 30;
+
     public StorageConfig Storage { get; set; } = new();
 
     public BackupConfig Backup { get; set; } = new();

@@ -107,6 +107,12 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "execvp", SetLastError = true)]
     public static partial int ExecVp(byte* file, byte** argv);
 
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport(Lib, EntryPoint = "fstatvfs", SetLastError = true)]
+    public static partial int FStatVfs(int fd, StatVfs* buffer);
+
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long Syscall(long number, long a1, long a2, long a3, long a4);
 
@@ -122,10 +128,19 @@ public static unsafe partial class Libc
         (int)Syscall(SyscallNumbers.OpenAt2, dirFd, (long)path, (long)how, sizeof(OpenHow));
 }
 
+/// <summary>struct statvfs (x86-64 glibc).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct StatVfs
+{
+    public ulong BlockSize, FragmentSize, Blocks, BlocksFree, BlocksAvailable, Files, FilesFree, FilesAvailable, FsId, Flags, NameMax;
+    unsafe fixed int _spare[6];
+}
+
 /// <summary>x86-64 numbers of syscalls without a glibc wrapper.</summary>
 public static class SyscallNumbers
 {
     public const long OpenAt2 = 437;
+    public const long QuotactlFd = 443;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -7,7 +7,7 @@ namespace Wsd.Observability;
 /// <summary>Process-wide metrics: build, resources, and the working area's free space (REF §8.4).</summary>
 public static class DaemonMetrics
 {
-    public static void Register(MetricRegistry registry, WorkingArea area)
+    public static void Register(MetricRegistry registry, WorkingArea area, long minFreeBytes)
     {
         string version = Escape(BuildInfo.Version);
         registry.Register(new ScrapedValue("wsd_build_info", "Build of the running wsd binary; always 1.",
@@ -19,6 +19,11 @@ public static class DaemonMetrics
         registry.Register(new ScrapedValue("gitpod_ws_daemon_working_area_free_bytes",
             "Bytes available to unprivileged users in the working area's file system.",
             () => FreeBytes(area.Root), constantLabels: $"{{hostname=\"{hostname}\"}}"));
+        registry.Register(new ScrapedValue("wsd_working_area_free_bytes",
+            "Bytes available to unprivileged users in the working area's file system; InitWorkspace is refused below wsd_working_area_min_free_bytes.",
+            () => FreeBytes(area.Root)));
+        registry.Register(new ScrapedValue("wsd_working_area_min_free_bytes",
+            "The configured minimum of free bytes in the working area (content.minFreeBytes).", () => minFreeBytes));
 
         double startTime = (Process.GetCurrentProcess().StartTime.ToUniversalTime() - DateTime.UnixEpoch).TotalSeconds;
         registry.Register(new ScrapedValue("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", () => startTime));
@@ -33,9 +38,9 @@ public static class DaemonMetrics
     {
         try
         {
-            return new DriveInfo(path).AvailableFreeSpace;
+            return Linux.FreeSpace.AvailableBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (IOException)
         {
             return double.NaN; // as upstream: NaN when statfs fails
         }

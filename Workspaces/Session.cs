@@ -37,6 +37,8 @@ public sealed class Session
     public string CheckoutLocation => _file.CheckoutLocation;
     public bool RemoteStorageDisabled => _file.RemoteStorageDisabled;
     public long StorageQuota => _file.StorageQuota;
+    /// <summary>The XFS project id of its storage quota; 0 for none.</summary>
+    public uint ProjectId => (uint)Math.Max(0, _file.XfsProjectId);
     public DateTime CreatedAt => _file.CreatedAt;
     public SessionState State => _state;
     public string? Failure
@@ -90,6 +92,25 @@ public sealed class Session
         }
         if (state != SessionState.Initializing)
             _initSettled.TrySetResult();
+    }
+
+    /// <summary>Persists the project id the workspace's quota uses.</summary>
+    internal void SetProjectId(uint id)
+    {
+        lock (_persist)
+        {
+            int old = _file.XfsProjectId;
+            _file.XfsProjectId = (int)id;
+            try
+            {
+                Write();
+            }
+            catch
+            {
+                _file.XfsProjectId = old;
+                throw;
+            }
+        }
     }
 
     internal void Write() =>

@@ -90,10 +90,11 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
     /// Disposes of the session: the first caller persists "disposing", runs <paramref name="finalize"/>
     /// (final backup, git status), then removes the session file, content and service directory.
     /// Concurrent callers wait for that same outcome. If finalize fails the session stays
-    /// "disposing" with its content, and a later call tries again.
+    /// "disposing" with its content, and a later call tries again. <paramref name="removed"/> runs
+    /// once, after the content is gone (the quota's limits and id go then).
     /// </summary>
     public async Task<GitStatus?> DisposeAsync(Session session, Func<Session, CancellationToken, Task<GitStatus?>> finalize,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Action<Session>? removed = null)
     {
         Task<GitStatus?> disposal;
         lock (session.DisposalLock)
@@ -106,14 +107,14 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             }
             else
             {
-                disposal = RunDisposal(session, finalize);
+                disposal = RunDisposal(session, finalize, removed);
                 session.Disposal = disposal;
             }
         }
         return await disposal.WaitAsync(cancellationToken);
     }
 
-    async Task<GitStatus?> RunDisposal(Session session, Func<Session, CancellationToken, Task<GitStatus?>> finalize)
+    async Task<GitStatus?> RunDisposal(Session session, Func<Session, CancellationToken, Task<GitStatus?>> finalize, Action<Session>? removed)
     {
         await Task.Yield(); // run outside the disposal lock
         try
@@ -133,6 +134,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             _sessions.TryRemove(new KeyValuePair<string, Session>(session.Id, session));
             RemoveTree(session.ContentLocation);
             RemoveTree(session.ServiceDirectory);
+            removed?.Invoke(session);
             return gitStatus;
         }
         catch

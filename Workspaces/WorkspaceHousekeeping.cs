@@ -2,11 +2,11 @@ namespace Wsd.Workspaces;
 
 /// <summary>
 /// Brings the sessions of an earlier daemon process back at start (SPEC §3): ready ones get their
-/// workspace socket again, and uploads it left unfinished are removed. Then removes orphaned
+/// workspace socket and storage quota again, and uploads it left unfinished are removed. Then removes orphaned
 /// directories every five minutes once they are two hours old (REF §2.5-§2.6).
 /// </summary>
-public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketServer sockets, Storage.IObjectStore objects, TimeProvider clock,
-    ILogger<WorkspaceHousekeeping> log) : BackgroundService
+public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketServer sockets, WorkspaceQuotas quotas, Storage.IObjectStore objects,
+    TimeProvider clock, ILogger<WorkspaceHousekeeping> log) : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
     static readonly TimeSpan MinimumAge = TimeSpan.FromHours(2);
@@ -16,7 +16,9 @@ public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketSe
         // Uploads a crashed process left half-written were never visible as objects; drop them.
         if (objects is Storage.LocalObjectStore local && local.RemoveAbandonedUploads() is > 0 and var removed)
             log.LogInformation("removed {count} abandoned uploads from {root}", removed, local.Root);
-        foreach (var session in store.Recover())
+        var recovered = store.Recover();
+        quotas.Recover(recovered);
+        foreach (var session in recovered)
         {
             if (session.State == SessionState.Ready)
                 await sockets.StartAsync(session.Id, store.Area.SocketPath(session.Id), cancellationToken);

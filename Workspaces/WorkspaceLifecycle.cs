@@ -18,6 +18,8 @@ public sealed class WorkspaceLifecycle(
     LogUploader logs,
     IObjectStore objects,
     IWorkspaceSocketServer sockets,
+    WorkspaceQuotas quotas,
+    DiskGuard diskGuard,
     WorkspaceUser user,
     TimeProvider clock,
     ContentMetrics metrics,
@@ -30,6 +32,8 @@ public sealed class WorkspaceLifecycle(
     /// </summary>
     public async Task InitAsync(SessionSpec spec, InitializerSpec content, CancellationToken cancellationToken)
     {
+        diskGuard.RequireRoomForAnotherWorkspace();
+        quotas.Require(spec.StorageQuotaBytes);
         var session = sessions.Create(spec);
         using var scope = log.BeginScope(new Dictionary<string, object> { ["instanceId"] = spec.InstanceId, ["workspaceId"] = spec.MetaId, ["userId"] = spec.Owner });
         try
@@ -39,8 +43,11 @@ public sealed class WorkspaceLifecycle(
             var storage = StorageOf(session);
             var target = new ContentInitializer.Target(session.ContentLocation, user.Uid, user.Gid, storage,
                 storage is null ? null : new ArchiveRestorer(objects, user.Uids, user.Gids));
+            Directory.CreateDirectory(session.ContentLocation, (UnixFileMode)0x1ED);
+            quotas.ApplyWhileInitializing(session);
             var outcome = await initializer.InitializeAsync(target, content, CancellationToken.None);
             ReadyMarker.Write(session.ContentLocation, outcome, user.Uid, user.Gid);
+            quotas.ApplyOnceReady(session);
             foreach (var metric in outcome.Metrics ?? [])
                 metrics.InitializerFinished(metric.Type, metric.DurationNanoseconds / 1e9, metric.Size);
             sessions.MarkReady(session);
@@ -55,7 +62,7 @@ public sealed class WorkspaceLifecycle(
             {
                 await sockets.StopAsync(s.Id);
                 return null;
-            }, CancellationToken.None);
+            }, CancellationToken.None, quotas.Release);
             throw e switch
             {
                 WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted } domain => domain,
@@ -142,7 +149,7 @@ public sealed class WorkspaceLifecycle(
             }
             await sockets.StopAsync(s.Id);
             return status;
-        }, cancellationToken);
+        }, cancellationToken, quotas.Release);
     }
 
     async Task UploadBackupAsync(Session session, WorkspaceStorage storage, CancellationToken cancellationToken)

@@ -1,0 +1,25 @@
+using Wsd.Errors;
+using Wsd.Linux;
+
+namespace Wsd.Workspaces;
+
+/// <summary>
+/// Keeps a nearly full node from taking on more workspaces (SPEC §8): a full disk breaks every
+/// workspace on it, so a new one is refused while free space in the working area is under the
+/// configured minimum. The free space is also exported as a metric (DaemonMetrics).
+/// </summary>
+public sealed class DiskGuard(WorkingArea area, long minFreeBytes)
+{
+    public void RequireRoomForAnotherWorkspace()
+    {
+        if (minFreeBytes == 0)
+            return;
+        long free = FreeSpace.AvailableBytes(area.Root);
+        if (free < minFreeBytes)
+            throw new WsdException(ErrorCode.ResourceExhausted,
+                $"the working area {area.Root} has {Bytes(free)} free, under the minimum of {Bytes(minFreeBytes)} (content.minFreeBytes); " +
+                "this node takes no new workspaces until space is freed");
+    }
+
+    static string Bytes(long n) => n >= 1L << 30 ? $"{n / (double)(1L << 30):F1} GiB" : $"{n / (double)(1L << 20):F1} MiB";
+}
