@@ -73,12 +73,25 @@ public static class Program
             s.GetRequiredService<ContentMetrics>(), s.GetRequiredService<ILogger<Content.ArchiveUploader>>()));
         builder.Services.AddSingleton<WorkspaceLifecycle>();
 
+        // In-workspace service: the container runtime and what the workspace socket may ask of it.
+        var proc = new Linux.ProcFs(config.Runtime.Proc);
+        var cgroups = new Linux.CgroupV2(config.Runtime.CgroupRoot);
+        builder.Services.AddSingleton<Runtime.IContainerRuntime>(new Runtime.ProcessContainerRuntime(config.Runtime.Process.PidDirectory, proc));
+        builder.Services.AddSingleton(s => new Workspaces.InWorkspace.WorkspaceContainers(s.GetRequiredService<Runtime.IContainerRuntime>(), proc));
+        builder.Services.AddSingleton(new Workspaces.InWorkspace.IdMappingRules(config.Runtime.RootRange, config.Runtime.UserRanges));
+        builder.Services.AddSingleton(s => new Workspaces.InWorkspace.CgroupDelegation(cgroups, config.Runtime.RootRange.Start,
+            s.GetRequiredService<ILogger<Workspaces.InWorkspace.CgroupDelegation>>()));
+        builder.Services.AddSingleton(new Workspaces.InWorkspace.ResourceUsage(cgroups, config.Runtime.Proc));
+        builder.Services.AddSingleton<Workspaces.InWorkspace.InWorkspaceOperations>();
+        builder.Services.AddSingleton<WorkspaceLimitsInterceptor>();
+
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = config.Service.MaxReceiveMessageBytes;
             grpc.Interceptors.Add<CallMetricsInterceptor>();
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
             grpc.Interceptors.Add<ListenerGuardInterceptor>();
+            grpc.Interceptors.Add<WorkspaceLimitsInterceptor>();
         });
 
         var app = builder.Build();

@@ -58,6 +58,7 @@ public static class ConfigLoader
     {
         config.Content.WorkingArea = Path.GetFullPath(config.Content.WorkingArea);
         config.Content.Storage.Local.Root = Path.GetFullPath(config.Content.Storage.Local.Root);
+        config.Runtime.Process.PidDirectory = Path.GetFullPath(config.Runtime.Process.PidDirectory);
         var s3 = config.Content.Storage.S3;
         if (s3.AccessKeyFile.Length > 0)
             s3.AccessKeyFile = Path.GetFullPath(s3.AccessKeyFile);

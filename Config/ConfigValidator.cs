@@ -39,6 +39,17 @@ public static class ConfigValidator
             problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
         if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
             problems.Add("content.backup.maxWait: must be positive");
+        if (config.Runtime.Kind != "process")
+            problems.Add($"runtime.kind: '{config.Runtime.Kind}' is not one of process");
+        if (config.Runtime.FsShift is not ("idmapped" or "shiftfs"))
+            problems.Add($"runtime.fsShift: '{config.Runtime.FsShift}' is not one of idmapped, shiftfs");
+        if (config.Runtime.RootRange.Size == 0)
+            problems.Add("runtime.rootRange.size: must be at least 1");
+        foreach (var range in (IEnumerable<IdRangeConfig>)[config.Runtime.RootRange, .. config.Runtime.UserRanges])
+        {
+            if ((ulong)range.Start + range.Size > uint.MaxValue)
+                problems.Add($"runtime ID range {range.Start}+{range.Size}: ends past the largest ID");
+        }
         if (config.Content.MinFreeBytes < 0)
             problems.Add("content.minFreeBytes: must not be negative (0 turns the disk guard off)");
         if (string.IsNullOrWhiteSpace(config.Content.WorkingArea))

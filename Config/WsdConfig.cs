@@ -17,6 +17,9 @@ public sealed class WsdConfig
     public LogConfig Log { get; set; } = new();
 
     public ContentConfig Content { get; set; } = new();
+
+    /// <summary>How workspace containers are found and what the in-workspace service may do to them (REF §7).</summary>
+    public RuntimeConfig Runtime { get; set; } = new();
 }
 
 public sealed class ServiceConfig
@@ -122,4 +125,43 @@ public sealed class LocalStorageConfig
 
     /// <summary>The bucket name: a directory under the root, and the part after '@' in snapshot URLs.</summary>
     public string Bucket { get; set; } = "local";
+}
+
+public sealed class RuntimeConfig
+{
+    /// <summary><c>process</c>: each workspace container's init PID is in a file the runtime writes.</summary>
+    public string Kind { get; set; } = "process";
+
+    public ProcessRuntimeConfig Process { get; set; } = new();
+
+    /// <summary>Where the cgroup v2 hierarchy is mounted (upstream's cgroupBasePath).</summary>
+    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>The node's /proc, as the daemon sees it (upstream's procLocation).</summary>
+    public string Proc { get; set; } = "/proc";
+
+    /// <summary>How a workspace's root file system is shifted to its user namespace: <c>idmapped</c> or <c>shiftfs</c> (SPEC §7).</summary>
+    public string FsShift { get; set; } = "idmapped";
+
+    /// <summary>The host IDs WriteIDMapping may map container root to (upstream: 33333, one ID).</summary>
+    public IdRangeConfig RootRange { get; set; } = new() { Start = 33333, Size = 1 };
+
+    /// <summary>The host IDs WriteIDMapping may map other container IDs to (upstream: 100000, 70000 IDs).</summary>
+    public List<IdRangeConfig> UserRanges { get; set; } = [new() { Start = 100000, Size = 70000 }];
+}
+
+public sealed class ProcessRuntimeConfig
+{
+    /// <summary>
+    /// Directory holding <c>&lt;instanceId&gt;.pid</c> per running workspace container: the container
+    /// init's PID as the node sees it, in decimal (what <c>runc --pid-file</c> writes). It must not be
+    /// reachable from inside any workspace.
+    /// </summary>
+    public string PidDirectory { get; set; } = "./.wsd/containers";
+}
+
+public sealed class IdRangeConfig
+{
+    public uint Start { get; set; }
+    public uint Size { get; set; }
 }

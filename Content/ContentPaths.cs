@@ -71,14 +71,8 @@ public static unsafe class ContentPaths
     /// <summary>Hands <paramref name="path"/> itself (not its content) to the workspace user.</summary>
     public static void Chown(string path, uint uid, uint gid)
     {
-        if (Libc.GetEuid() != 0)
-            return;
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
-        {
-            if (Libc.FChownAt(AtFlags.CurrentDirectory, p, uid, gid, AtFlags.SymlinkNoFollow) != 0)
-                throw SyscallException.FromLastError("lchown", path);
-        }
+        if (Libc.GetEuid() == 0)
+            Ownership.Lchown(path, uid, gid);
     }
 
     /// <summary>Bytes in use on the file system holding <paramref name="path"/>, for the ready marker's size metric.</summary>

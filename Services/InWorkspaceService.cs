@@ -1,22 +1,46 @@
 using Grpc.Core;
 using Wsd.Api.Iws;
+using Wsd.Hosting.WorkspaceSockets;
+using Wsd.Linux;
+using Wsd.Workspaces.InWorkspace;
 
 namespace Wsd.Services;
 
 /// <summary>
-/// iws.InWorkspaceService, served only on workspace sockets (REF §7). The privileged operations
-/// arrive with the in-workspace service issue; until then every method answers UNIMPLEMENTED.
+/// iws.InWorkspaceService, served only on workspace sockets (REF §7): the socket a call comes in
+/// on names the workspace, nothing in the request does. The work is in <see cref="InWorkspaceOperations"/>.
 /// </summary>
-public sealed class InWorkspaceService : Api.Iws.InWorkspaceService.InWorkspaceServiceBase
+public sealed class InWorkspaceService(InWorkspaceOperations operations) : Api.Iws.InWorkspaceService.InWorkspaceServiceBase
 {
+    /// <summary>The workspace whose socket the call came in on (the listener guard admits no other calls).</summary>
+    internal static string WorkspaceOf(ServerCallContext context) =>
+        context.GetHttpContext().Features.Get<WorkspaceConnection>()?.WorkspaceId
+            ?? throw new RpcException(new Status(StatusCode.Internal, "an in-workspace call arrived without its workspace socket"));
+
+    internal static WorkspaceInfoResponse InfoResponse(ResourceUsage.Figures figures) => new()
+    {
+        Resources = new Resources
+        {
+            Cpu = new Cpu { Used = figures.CpuUsedMillicores, Limit = figures.CpuLimitMillicores },
+            Memory = new Memory { Used = figures.MemoryUsedBytes, Limit = figures.MemoryLimitBytes },
+        },
+    };
+
     public override Task<PrepareForUserNSResponse> PrepareForUserNS(PrepareForUserNSRequest request, ServerCallContext context) =>
         throw Unimplemented.Method(nameof(PrepareForUserNS));
 
-    public override Task<WriteIDMappingResponse> WriteIDMapping(WriteIDMappingRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(WriteIDMapping));
+    public override Task<WriteIDMappingResponse> WriteIDMapping(WriteIDMappingRequest request, ServerCallContext context)
+    {
+        var entries = request.Mapping.Select(m => new IdMaps.Entry(m.ContainerId, m.HostId, m.Size)).ToList();
+        operations.WriteIdMapping(WorkspaceOf(context), request.Pid, request.Gid, entries);
+        return Task.FromResult(new WriteIDMappingResponse());
+    }
 
-    public override Task<EvacuateCGroupResponse> EvacuateCGroup(EvacuateCGroupRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(EvacuateCGroup));
+    public override Task<EvacuateCGroupResponse> EvacuateCGroup(EvacuateCGroupRequest request, ServerCallContext context)
+    {
+        operations.EvacuateCgroup(WorkspaceOf(context));
+        return Task.FromResult(new EvacuateCGroupResponse());
+    }
 
     public override Task<MountProcResponse> MountProc(MountProcRequest request, ServerCallContext context) =>
         throw Unimplemented.Method(nameof(MountProc));
@@ -37,14 +61,14 @@ public sealed class InWorkspaceService : Api.Iws.InWorkspaceService.InWorkspaceS
         throw Unimplemented.Method(nameof(UmountNfs));
 
     public override Task<TeardownResponse> Teardown(TeardownRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(Teardown));
+        Task.FromResult(new TeardownResponse { Success = operations.Teardown(WorkspaceOf(context)) });
 
     public override Task<WipingTeardownResponse> WipingTeardown(WipingTeardownRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(WipingTeardown));
+        Task.FromResult(new WipingTeardownResponse { Success = !request.DoWipe || operations.Teardown(WorkspaceOf(context)) });
 
     public override Task<SetupPairVethsResponse> SetupPairVeths(SetupPairVethsRequest request, ServerCallContext context) =>
         throw Unimplemented.Method(nameof(SetupPairVeths));
 
-    public override Task<WorkspaceInfoResponse> WorkspaceInfo(WorkspaceInfoRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(WorkspaceInfo));
+    public override async Task<WorkspaceInfoResponse> WorkspaceInfo(WorkspaceInfoRequest request, ServerCallContext context) =>
+        InfoResponse(await operations.WorkspaceInfoAsync(WorkspaceOf(context), context.CancellationToken));
 }

@@ -1,14 +1,15 @@
 using Grpc.Core;
 using Wsd.Api.Iws;
+using Wsd.Workspaces.InWorkspace;
 
 namespace Wsd.Services;
 
 /// <summary>
 /// iws.WorkspaceInfoService on workspace sockets. Upstream leaves it to workspacekit (REF §1.2);
-/// wsd answers it with the same resource figures as InWorkspaceService.WorkspaceInfo once those land.
+/// wsd answers it with the same figures as InWorkspaceService.WorkspaceInfo, so one socket serves both names.
 /// </summary>
-public sealed class WorkspaceInfoService : Api.Iws.WorkspaceInfoService.WorkspaceInfoServiceBase
+public sealed class WorkspaceInfoService(InWorkspaceOperations operations) : Api.Iws.WorkspaceInfoService.WorkspaceInfoServiceBase
 {
-    public override Task<WorkspaceInfoResponse> WorkspaceInfo(WorkspaceInfoRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(WorkspaceInfo));
+    public override async Task<WorkspaceInfoResponse> WorkspaceInfo(WorkspaceInfoRequest request, ServerCallContext context) =>
+        InWorkspaceService.InfoResponse(await operations.WorkspaceInfoAsync(InWorkspaceService.WorkspaceOf(context), context.CancellationToken));
 }

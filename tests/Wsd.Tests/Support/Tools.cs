@@ -7,8 +7,11 @@ public static class Tools
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static bool Exists(string tool) =>
-        Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(dir => File.Exists(Path.Combine(dir, tool)));
+    public static bool Exists(string tool) => Which(tool) is not null;
+
+    /// <summary>The tool's full path on PATH; null when it is not installed.</summary>
+    public static string? Which(string tool) =>
+        Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
 
     /// <summary>Skips the test, saying why, when <paramref name="tool"/> is not installed.</summary>
     public static void Require(string tool, string package) =>

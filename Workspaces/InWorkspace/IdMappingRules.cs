@@ -1,0 +1,40 @@
+using Wsd.Config;
+using Wsd.Errors;
+using Wsd.Linux;
+
+namespace Wsd.Workspaces.InWorkspace;
+
+/// <summary>
+/// Which host IDs a workspace may map its IDs to (REF §7.5, with REF §9.2 item 1 fixed): container
+/// root only into the root range, every other ID only into one of the user ranges, and each whole
+/// mapping, its upper end included, inside the range.
+/// </summary>
+public sealed class IdMappingRules(IdRangeConfig root, IReadOnlyList<IdRangeConfig> users)
+{
+    public void Check(IReadOnlyList<IdMaps.Entry> entries, bool gid)
+    {
+        string kind = gid ? "GID" : "UID";
+        if (entries.Count == 0)
+            throw new WsdException(ErrorCode.InvalidArgument, "no mapping given");
+        foreach (var entry in entries)
+        {
+            if (entry.Size == 0)
+                throw new WsdException(ErrorCode.InvalidArgument, $"mapping for {kind} {entry.ContainerId} has size 0");
+            if ((ulong)entry.ContainerId + entry.Size > uint.MaxValue)
+                throw new WsdException(ErrorCode.InvalidArgument, $"mapping for {kind} {entry.ContainerId} ends past the largest ID");
+            bool allowed = entry.ContainerId == 0
+                ? Contains(root, entry)
+                : users.Any(range => Contains(range, entry));
+            if (!allowed)
+                throw new WsdException(ErrorCode.InvalidArgument,
+                    $"mapping for {kind} {entry.ContainerId} is out of range: host IDs {entry.HostId}-{(ulong)entry.HostId + entry.Size - 1} " +
+                    $"are not within {Describe(entry.ContainerId == 0 ? [root] : users)}");
+        }
+    }
+
+    static bool Contains(IdRangeConfig range, IdMaps.Entry entry) =>
+        entry.HostId >= range.Start && (ulong)entry.HostId + entry.Size <= (ulong)range.Start + range.Size;
+
+    static string Describe(IEnumerable<IdRangeConfig> ranges) =>
+        string.Join(" or ", ranges.Select(r => $"{r.Start}-{(ulong)r.Start + r.Size - 1}"));
+}
