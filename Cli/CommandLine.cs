@@ -21,6 +21,8 @@ public static class CommandLine
         // helper comes first: it carries the askpass marker on to git.
         if (args is ["internal-exec", .. var exec])
             return InternalExec.Run(exec);
+        if (args is ["internal-ns", .. var ns])
+            return InternalNamespace.Run(ns);
         if (GitAskPass.IsRequested)
             return GitAskPass.Answer(args);
         try

@@ -21,4 +21,17 @@ public static unsafe class Directories
             return fd;
         }
     }
+
+    /// <summary>Opens <paramref name="path"/> read-only, close-on-exec (namespace files, /proc entries).</summary>
+    public static int OpenFile(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            int fd = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.CloseOnExec, 0);
+            if (fd < 0)
+                throw SyscallException.FromLastError("open", path);
+            return fd;
+        }
+    }
 }

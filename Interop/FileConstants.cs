@@ -34,6 +34,7 @@ public static class ResolveFlags
     public const ulong NoMagicLinks = 0x02;
     public const ulong NoSymlinks = 0x04;
     public const ulong Beneath = 0x08;
+    public const ulong InRoot = 0x10;
 }
 
 /// <summary>st_mode file types and permission masks.</summary>

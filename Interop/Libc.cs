@@ -110,6 +110,10 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, void* argument);
 
+    /// <summary>fstatfs(2) into a 120-byte struct statfs; f_type is its first field.</summary>
+    [LibraryImport(Lib, EntryPoint = "fstatfs", SetLastError = true)]
+    public static partial int FStatFs(int fd, long* buffer);
+
     [LibraryImport(Lib, EntryPoint = "fstatvfs", SetLastError = true)]
     public static partial int FStatVfs(int fd, StatVfs* buffer);
 

@@ -42,17 +42,29 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations) : Api.I
         return Task.FromResult(new EvacuateCGroupResponse());
     }
 
-    public override Task<MountProcResponse> MountProc(MountProcRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(MountProc));
+    public override async Task<MountProcResponse> MountProc(MountProcRequest request, ServerCallContext context)
+    {
+        await operations.MountAsync(WorkspaceOf(context), "proc", unmount: false, request.Target, request.Pid, context.CancellationToken);
+        return new MountProcResponse();
+    }
 
-    public override Task<UmountProcResponse> UmountProc(UmountProcRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(UmountProc));
+    public override async Task<UmountProcResponse> UmountProc(UmountProcRequest request, ServerCallContext context)
+    {
+        await operations.MountAsync(WorkspaceOf(context), "proc", unmount: true, request.Target, request.Pid, context.CancellationToken);
+        return new UmountProcResponse();
+    }
 
-    public override Task<MountProcResponse> MountSysfs(MountProcRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(MountSysfs));
+    public override async Task<MountProcResponse> MountSysfs(MountProcRequest request, ServerCallContext context)
+    {
+        await operations.MountAsync(WorkspaceOf(context), "sysfs", unmount: false, request.Target, request.Pid, context.CancellationToken);
+        return new MountProcResponse();
+    }
 
-    public override Task<UmountProcResponse> UmountSysfs(UmountProcRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(UmountSysfs));
+    public override async Task<UmountProcResponse> UmountSysfs(UmountProcRequest request, ServerCallContext context)
+    {
+        await operations.MountAsync(WorkspaceOf(context), "sysfs", unmount: true, request.Target, request.Pid, context.CancellationToken);
+        return new UmountProcResponse();
+    }
 
     public override Task<MountNfsResponse> MountNfs(MountNfsRequest request, ServerCallContext context) =>
         throw Unimplemented.Method(nameof(MountNfs));

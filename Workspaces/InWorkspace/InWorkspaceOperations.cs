@@ -13,6 +13,7 @@ public sealed class InWorkspaceOperations(
     IdMappingRules idRules,
     CgroupDelegation cgroups,
     ResourceUsage resources,
+    NamespaceHelper helper,
     WorkingArea area,
     ILogger<InWorkspaceOperations> log)
 {
@@ -47,6 +48,41 @@ public sealed class InWorkspaceOperations(
     {
         var container = containers.Require(instanceId, ErrorCode.NotFound, "cannot find workspace container");
         return resources.ReadAsync(container, cancellationToken);
+    }
+
+    /// <summary>
+    /// Mounts a masked proc or sysfs (<paramref name="kind"/>) at <paramref name="target"/> in the mount
+    /// namespace of in-container PID <paramref name="pid"/> (REF §7.7-§7.8); <paramref name="unmount"/>
+    /// takes such a mount away again, and only such a mount (REF §7.9, which upstream never did).
+    /// </summary>
+    public async Task MountAsync(string instanceId, string kind, bool unmount, string target, long pid, CancellationToken cancellationToken)
+    {
+        string verb = unmount ? "umount" : "mount";
+        var container = containers.Require(instanceId, ErrorCode.FailedPrecondition, "cannot find workspace container");
+        try
+        {
+            PseudoFsMounts.RelativeTarget(target);
+        }
+        catch (PseudoFsMounts.BadTargetException e)
+        {
+            throw new WsdException(ErrorCode.InvalidArgument, e.Message, e);
+        }
+        int hostPid = containers.ResolvePid(container, pid);
+        NamespaceHelper.Result result;
+        try
+        {
+            result = await helper.RunInPidNamespaceOfAsync(hostPid,
+                ["internal-ns", unmount ? "unmount" : "mount", kind, containers.Proc.Root, hostPid.ToString(), target], cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new WsdException(ErrorCode.Internal, $"cannot {verb} {kind}: {e.Message}", e);
+        }
+        if (result.ExitCode == 3)
+            throw new WsdException(ErrorCode.InvalidArgument, result.Error);
+        if (result.ExitCode != 0)
+            throw new WsdException(ErrorCode.Internal, $"cannot {verb} {kind}: {result.Error}");
+        log.LogInformation("{verb} {kind} at {target} for in-container PID {pid} of {instanceId}", verb, kind, target, pid, instanceId);
     }
 
     /// <summary>Removes the workspace's mark mount (REF §7.11); false, never an error, when it cannot.</summary>

@@ -158,4 +158,65 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
         Assert.Contains("the memory controller is not enabled", e.Status.Detail);
     }
+
+    [Fact]
+    public async Task MountProcMountsTheContainersProcMaskedAndUmountProcRemovesIt()
+    {
+        await Iws.MountProcAsync(new MountProcRequest { Target = "/mnt/proc", Pid = _container.ChildPid });
+
+        var proc = _container.Mounts().Where(m => m.MountPoint.StartsWith("/mnt/proc", StringComparison.Ordinal)).ToList();
+        Assert.Contains(("/mnt/proc", "proc"), proc.Select(m => (m.MountPoint, m.Type)));
+        // /dev/null over each masked file this kernel has (this host's has no kcore; the kernel lab's does).
+        string[] masked = [.. ((string[])["kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats"]).Where(f => File.Exists("/proc/" + f))];
+        Assert.NotEmpty(masked);
+        Assert.All(masked, f => Assert.Empty(File.ReadAllBytes(_container.Inside("/mnt/proc/" + f))));
+        Assert.Empty(Directory.GetFileSystemEntries(_container.Inside("/mnt/proc/acpi")));
+        Assert.All(((string[])["sys", "bus", "fs", "irq", "sysrq-trigger", "asound"]).Where(f => Path.Exists("/proc/" + f)),
+            f => Assert.StartsWith("ro", proc.Single(m => m.MountPoint == "/mnt/proc/" + f).Options));
+        // It is the container's PID namespace: its init is 1, the daemon is not there.
+        Assert.Contains("sleep", File.ReadAllText(_container.Inside("/mnt/proc/1/cmdline")));
+        Assert.False(Directory.Exists(_container.Inside($"/mnt/proc/{_daemon.Pid}")));
+
+        await Iws.UmountProcAsync(new UmountProcRequest { Target = "/mnt/proc", Pid = _container.ChildPid });
+
+        Assert.DoesNotContain(_container.Mounts(), m => m.MountPoint.StartsWith("/mnt/proc", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MountSysfsShowsTheContainersNetworkWithFirmwareMasked()
+    {
+        await Iws.MountSysfsAsync(new MountProcRequest { Target = "/mnt/sys", Pid = _container.ChildPid });
+
+        Assert.Contains(("/mnt/sys", "sysfs"), _container.Mounts().Select(m => (m.MountPoint, m.Type)));
+        Assert.Empty(Directory.GetFileSystemEntries(_container.Inside("/mnt/sys/firmware")));
+        Assert.Equal(["lo"], Directory.GetFileSystemEntries(_container.Inside("/mnt/sys/class/net")).Select(Path.GetFileName));
+
+        await Iws.UmountSysfsAsync(new UmountProcRequest { Target = "/mnt/sys", Pid = _container.ChildPid });
+        Assert.DoesNotContain(_container.Mounts(), m => m.MountPoint.StartsWith("/mnt/sys", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MountTargetsCannotLeaveTheContainersRoot()
+    {
+        string outside = _dir.Combine("outside");
+        Directory.CreateDirectory(outside);
+        File.CreateSymbolicLink(Path.Combine(_container.Rootfs, "escape"), outside); // absolute: the node's path
+
+        var viaSymlink = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.MountProcAsync(new MountProcRequest { Target = "/escape", Pid = _container.ChildPid }));
+        var viaDots = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.MountProcAsync(new MountProcRequest { Target = "/mnt/../../proc-here", Pid = _container.ChildPid }));
+        var notProc = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.UmountProcAsync(new UmountProcRequest { Target = "/tmp", Pid = _container.ChildPid }));
+        var outsidePid = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.MountProcAsync(new MountProcRequest { Target = "/mnt/proc", Pid = Environment.ProcessId }));
+
+        Assert.Equal(StatusCode.InvalidArgument, viaSymlink.StatusCode);
+        Assert.Contains("cannot be used in the workspace", viaSymlink.Status.Detail);
+        Assert.Empty(Directory.GetFileSystemEntries(outside)); // nothing was mounted on the node's directory
+        Assert.Equal((StatusCode.InvalidArgument, "target \"/mnt/../../proc-here\" must not contain \"..\""), (viaDots.StatusCode, viaDots.Status.Detail));
+        Assert.Equal((StatusCode.InvalidArgument, "/tmp is not a proc mount"), (notProc.StatusCode, notProc.Status.Detail));
+        Assert.Equal(StatusCode.InvalidArgument, outsidePid.StatusCode);
+        Assert.DoesNotContain(_container.Mounts(), m => m.Type == "proc" && m.MountPoint != "/proc");
+    }
 }

@@ -32,6 +32,18 @@ public sealed class TestContainer : IAsyncDisposable
     public int ChildPid { get; }
     public int ChildHostPid { get; }
 
+    /// <summary>The container's mount table as its processes see it: (mount point, fs type, mount options).</summary>
+    public IReadOnlyList<(string MountPoint, string Type, string Options)> Mounts() =>
+        File.ReadAllLines($"/proc/{ChildHostPid}/mountinfo").Select(line =>
+        {
+            var fields = line.Split(' ');
+            int dash = Array.IndexOf(fields, "-");
+            return (fields[4], fields[dash + 1], fields[5]);
+        }).ToList();
+
+    /// <summary>A path inside the container, reached through its init's root.</summary>
+    public string Inside(string path) => $"/proc/{Pid}/root{path}";
+
     /// <summary>Where the host's cgroup v2 hierarchy is mounted; null when there is none.</summary>
     public static string? CgroupV2Root() =>
         File.ReadLines("/proc/self/mountinfo")
@@ -45,7 +57,7 @@ public sealed class TestContainer : IAsyncDisposable
         Tools.Require("unshare", "util-linux");
         string cgroupRoot = CgroupV2Root() ?? throw new InvalidOperationException("no cgroup v2 hierarchy");
         string rootfs = dir.Combine("rootfs-" + instanceId);
-        foreach (var sub in (string[])["bin", "proc", "sys", "dev", "run", "tmp", "etc"])
+        foreach (var sub in (string[])["bin", "proc", "sys", "dev", "run", "tmp", "etc", "mnt/proc", "mnt/sys"])
             Directory.CreateDirectory(Path.Combine(rootfs, sub));
         File.Copy(Tools.Which("busybox")!, Path.Combine(rootfs, "bin", "busybox"));
         File.WriteAllBytes(Path.Combine(rootfs, "dev", "null"), []); // a mount point for the node's /dev/null

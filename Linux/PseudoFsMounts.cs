@@ -1,0 +1,141 @@
+using System.Text;
+using Wsd.Interop;
+
+namespace Wsd.Linux;
+
+/// <summary>
+/// Mounting a masked proc or sysfs into a workspace container, and taking one away (REF §7.7-§7.9).
+/// Runs in the namespace helper (<c>wsd internal-ns</c>), a process that is a member of the target's
+/// PID namespace, so the proc it mounts is that namespace's. The file system is mounted on a staging
+/// directory in a private mount namespace, masked there, cloned as a detached tree with open_tree,
+/// and moved onto the target inside the container's mount namespace. The target is resolved inside
+/// the container's root (openat2 RESOLVE_IN_ROOT): no symlink or ".." leads out of it.
+/// </summary>
+public static unsafe class PseudoFsMounts
+{
+    public const long ProcMagic = 0x9fa0, SysfsMagic = 0x62656572;
+
+    static readonly string[] ProcMasked = ["acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"];
+    static readonly string[] ProcReadOnly = ["asound", "bus", "fs", "irq", "sys", "sysrq-trigger"];
+    static readonly string[] SysfsMasked = ["firmware"];
+
+    /// <summary>A target the caller sent that cannot be used: INVALID_ARGUMENT for the RPC.</summary>
+    public sealed class BadTargetException(string message) : Exception(message);
+
+    /// <summary>Checks a target path as sent: absolute, no "..", no NUL.</summary>
+    public static string RelativeTarget(string target)
+    {
+        if (target.Length == 0 || target[0] != '/' || target.Contains('\0'))
+            throw new BadTargetException($"target \"{target}\" must be an absolute path in the workspace");
+        if (target.Split('/').Any(part => part == ".."))
+            throw new BadTargetException($"target \"{target}\" must not contain \"..\"");
+        string relative = target.TrimStart('/');
+        return relative.Length == 0 ? "." : relative;
+    }
+
+    /// <summary>Mounts <paramref name="kind"/> ("proc" or "sysfs") of process <paramref name="pid"/>'s namespaces at <paramref name="target"/> in its mount namespace.</summary>
+    public static void Mount(string kind, string procRoot, int pid, string target)
+    {
+        string relative = RelativeTarget(target);
+        // Staging mounts go to a private copy of this process's mount namespace and vanish with it.
+        MountCalls.UnshareThread(MountCalls.NewNamespace, "staging");
+        MountCalls.MountFs(null, "/", null, MountCalls.Recursive | MountCalls.Private);
+        if (kind == "sysfs")
+            Join(procRoot, pid, "net", MountCalls.NewNet); // sysfs shows the network devices of the mounting namespace
+
+        string staging = Directory.CreateTempSubdirectory($"wsd-{kind}-staging-").FullName;
+        MountCalls.MountFs(kind, staging, kind, MountCalls.NoSuid | MountCalls.NoDev | MountCalls.NoExec);
+        foreach (var name in kind == "proc" ? ProcMasked : SysfsMasked)
+            Mask(Path.Combine(staging, name));
+        if (kind == "proc")
+        {
+            foreach (var name in ProcReadOnly)
+                MakeReadOnly(Path.Combine(staging, name));
+        }
+        int tree = MountCalls.OpenTree(AtFlags.CurrentDirectory, staging, MountCalls.OpenTreeClone | MountCalls.OpenTreeCloseOnExec | MountCalls.AtRecursive);
+        MountCalls.TryUnmount(staging, MountCalls.Detach); // the clone lives on without it
+        Directory.Delete(staging);
+
+        int targetFd = OpenInRoot(procRoot, pid, relative, target);
+        Join(procRoot, pid, "mnt", MountCalls.NewNamespace);
+        MountCalls.MoveMount(tree, targetFd, target);
+    }
+
+    /// <summary>Removes the <paramref name="kind"/> mount at <paramref name="target"/> in process <paramref name="pid"/>'s mount namespace.</summary>
+    public static void Unmount(string kind, string procRoot, int pid, string target)
+    {
+        string relative = RelativeTarget(target);
+        int targetFd = OpenInRoot(procRoot, pid, relative, target);
+        long* statfs = stackalloc long[15];
+        if (Libc.FStatFs(targetFd, statfs) != 0)
+            throw SyscallException.FromLastError("fstatfs", target);
+        long expected = kind == "proc" ? ProcMagic : SysfsMagic;
+        if (statfs[0] != expected)
+            throw new BadTargetException($"{target} is not a {kind} mount");
+        MountCalls.UnshareThread(MountCalls.Fs, "unmount");
+        Join(procRoot, pid, "mnt", MountCalls.NewNamespace);
+        MountCalls.ChangeDirectory(targetFd, target); // the mount's root: "." names exactly that mount
+        int errno = MountCalls.TryUnmount(".", MountCalls.Detach);
+        if (errno != 0)
+            throw new SyscallException("umount2", target, errno);
+    }
+
+    // A file masked by /dev/null, a directory by an empty read-only tmpfs; absent ones need nothing.
+    static void Mask(string path)
+    {
+        if (Directory.Exists(path))
+            MountCalls.MountFs("tmpfs", path, "tmpfs", MountCalls.ReadOnly | MountCalls.NoSuid | MountCalls.NoDev | MountCalls.NoExec, "size=4k,mode=555");
+        else if (File.Exists(path))
+            MountCalls.MountFs("/dev/null", path, null, MountCalls.Bind);
+    }
+
+    static void MakeReadOnly(string path)
+    {
+        if (!Path.Exists(path))
+            return;
+        MountCalls.MountFs(path, path, null, MountCalls.Bind | MountCalls.Recursive);
+        MountCalls.MountFs(path, path, null, MountCalls.Bind | MountCalls.Remount | MountCalls.ReadOnly | MountCalls.Recursive);
+    }
+
+    static void Join(string procRoot, int pid, string ns, int type)
+    {
+        string path = Path.Combine(procRoot, pid.ToString(), "ns", ns);
+        int fd = Directories.OpenFile(path);
+        try
+        {
+            MountCalls.Join(fd, type, path);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    static int OpenInRoot(string procRoot, int pid, string relative, string target)
+    {
+        string root = Path.Combine(procRoot, pid.ToString(), "root");
+        int rootFd = Directories.Open(root);
+        try
+        {
+            var how = new OpenHow
+            {
+                Flags = (ulong)(OpenFlags.Path | OpenFlags.Directory | OpenFlags.CloseOnExec),
+                Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks,
+            };
+            fixed (byte* p = Encoding.UTF8.GetBytes(relative + "\0"))
+            {
+                int fd = Libc.OpenAt2(rootFd, p, &how);
+                if (fd < 0)
+                {
+                    var e = SyscallException.FromLastError("openat2", target);
+                    throw new BadTargetException($"target {target} cannot be used in the workspace: {e.Message}");
+                }
+                return fd;
+            }
+        }
+        finally
+        {
+            Libc.Close(rootFd);
+        }
+    }
+}
