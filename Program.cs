@@ -58,6 +58,7 @@ public static class Program
         // Content: workspace user, storage, git, archives.
         var user = WorkspaceUser.Gitpod;
         builder.Services.AddSingleton(user);
+        builder.Services.AddSingleton(config.Runtime);
         builder.Services.AddSingleton<Storage.IObjectStore>(config.Content.Storage.Kind == "s3"
             ? new Storage.S3.S3ObjectStore(config.Content.Storage.S3)
             : new Storage.LocalObjectStore(config.Content.Storage.Local.Root, config.Content.Storage.Local.Bucket));

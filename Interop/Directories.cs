@@ -34,4 +34,17 @@ public static unsafe class Directories
             return fd;
         }
     }
+
+    /// <summary>An O_PATH descriptor of <paramref name="path"/> (following a final magic link such as /proc/PID/root).</summary>
+    public static int OpenPath(string path)
+    {
+        var bytes = Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            int fd = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.Path | OpenFlags.CloseOnExec, 0);
+            if (fd < 0)
+                throw SyscallException.FromLastError("open", path);
+            return fd;
+        }
+    }
 }

@@ -46,6 +46,18 @@ public sealed class ProcessContainerRuntime(string pidDirectory, ProcFs proc) : 
             return null;
         }
         whyNot = "";
-        return new WorkspaceContainer(instanceId, pid, nsPids.Length - 1, proc.CgroupPath(pid) ?? "");
+        return new WorkspaceContainer(instanceId, pid, nsPids.Length - 1, ContainerCgroup(proc.CgroupPath(pid) ?? ""));
+    }
+
+    // The init's cgroup is the container's until PrepareForUserNS and EvacuateCGroup move it down
+    // into wsd's own workspace/user subtree; the container's cgroup is the one above that.
+    static string ContainerCgroup(string path)
+    {
+        foreach (var suffix in (string[])["/workspace/user", "/workspace"])
+        {
+            if (path.EndsWith(suffix, StringComparison.Ordinal))
+                return path[..^suffix.Length];
+        }
+        return path;
     }
 }

@@ -26,8 +26,14 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations) : Api.I
         },
     };
 
-    public override Task<PrepareForUserNSResponse> PrepareForUserNS(PrepareForUserNSRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(PrepareForUserNS));
+    public override Task<PrepareForUserNSResponse> PrepareForUserNS(PrepareForUserNSRequest request, ServerCallContext context)
+    {
+        var shift = operations.PrepareForUserNs(WorkspaceOf(context));
+        return Task.FromResult(new PrepareForUserNSResponse
+        {
+            FsShift = shift == InWorkspaceOperations.FsShift.Shiftfs ? FSShiftMethod.Shiftfs : FSShiftMethod.Idmapped,
+        });
+    }
 
     public override Task<WriteIDMappingResponse> WriteIDMapping(WriteIDMappingRequest request, ServerCallContext context)
     {

@@ -133,7 +133,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             session.Disposed();
             _sessions.TryRemove(new KeyValuePair<string, Session>(session.Id, session));
             RemoveTree(session.ContentLocation);
-            RemoveTree(session.ServiceDirectory);
+            RemoveServiceDirectory(session.ServiceDirectory);
             removed?.Invoke(session);
             return gitStatus;
         }
@@ -214,10 +214,27 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             if (_sessions.ContainsKey(id) || File.Exists(area.SessionFile(id)))
                 continue;
             log.LogInformation("removing {directory}: it belongs to no workspace and is older than {age}", entry.FullName, minimumAge);
-            RemoveTree(entry.FullName);
+            if (entry.Name.EndsWith(WorkingArea.ServiceDirSuffix, StringComparison.Ordinal))
+                RemoveServiceDirectory(entry.FullName);
+            else
+                RemoveTree(entry.FullName);
             removed++;
         }
         return removed;
+    }
+
+    // The mark is the workspace's root file system mounted there: it is detached first, or the
+    // recursive delete would go through it into the container's files.
+    static void RemoveServiceDirectory(string path)
+    {
+        string mark = InWorkspace.MarkMount.PathIn(path);
+        if (Directory.Exists(mark))
+        {
+            int errno = Interop.MountCalls.TryUnmount(mark, Interop.MountCalls.Detach);
+            if (errno is not (0 or Interop.Errno.EINVAL or Interop.Errno.ENOENT))
+                throw new IOException($"cannot unmount {mark} before removing it (errno {errno}); it is left in place");
+        }
+        RemoveTree(path);
     }
 
     // Directory.Delete removes symlinks themselves and never follows them into other trees.

@@ -1,4 +1,6 @@
+using Wsd.Config;
 using Wsd.Errors;
+using Wsd.Interop;
 using Wsd.Linux;
 
 namespace Wsd.Workspaces.InWorkspace;
@@ -15,8 +17,72 @@ public sealed class InWorkspaceOperations(
     ResourceUsage resources,
     NamespaceHelper helper,
     WorkingArea area,
+    RuntimeConfig runtime,
     ILogger<InWorkspaceOperations> log)
 {
+    public enum FsShift { Shiftfs, Idmapped }
+
+    /// <summary>
+    /// Readies the container for its user namespace (REF §7.4): device nodes in its /dev, its root
+    /// shifted at &lt;service dir&gt;/mark (ID-mapped through a user namespace with the standard
+    /// mapping, or shiftfs where configured and present), and its processes moved into a
+    /// <c>workspace</c> cgroup with the controllers delegated.
+    /// </summary>
+    public FsShift PrepareForUserNs(string instanceId)
+    {
+        var container = containers.Require(instanceId, ErrorCode.Internal, "cannot find workspace container");
+        uint owner = runtime.RootRange.Start;
+        try
+        {
+            ContainerRoot.PrepareDevices(containers.Proc.Root, container.Pid, owner);
+        }
+        catch (IOException e)
+        {
+            throw new WsdException(ErrorCode.Internal, $"cannot prepare /dev: {e.Message}", e);
+        }
+        string mark = MarkMount.PathIn(area.ServiceDir(instanceId));
+        Directory.CreateDirectory(mark, (UnixFileMode)0x1ED);
+        FsShift shift = runtime.FsShift == "shiftfs" ? FsShift.Shiftfs : FsShift.Idmapped;
+        try
+        {
+            if (shift == FsShift.Shiftfs)
+                MountShiftfs(container.Pid, mark);
+            else
+                MountIdmapped(container.Pid, mark);
+        }
+        catch (IOException e)
+        {
+            throw new WsdException(ErrorCode.Internal, $"cannot mount the {(shift == FsShift.Shiftfs ? "shiftfs" : "ID-mapped")} mark: {e.Message}", e);
+        }
+        if (cgroups.Unified)
+            cgroups.CreateWorkspaceCgroup(container);
+        log.LogInformation("prepared {instanceId} for its user namespace: {shift} mark at {mark}", instanceId, shift, mark);
+        return shift;
+    }
+
+    void MountIdmapped(int pid, string mark)
+    {
+        var user = runtime.UserRanges[0];
+        string map = $"0 {runtime.RootRange.Start} 1\n1 {user.Start} {Math.Min(65534u, user.Size)}\n";
+        int userNs = UserNamespaces.Create(containers.Proc.Root, map);
+        try
+        {
+            ContainerRoot.MountIdmapped(containers.Proc.Root, pid, userNs, mark);
+        }
+        finally
+        {
+            Libc.Close(userNs);
+        }
+    }
+
+    // shiftfs is an out-of-tree module (Ubuntu kernels); the mark is its "mark" mount of the root.
+    void MountShiftfs(int pid, string mark)
+    {
+        if (!File.ReadAllText(Path.Combine(containers.Proc.Root, "filesystems")).Contains("\tshiftfs\n", StringComparison.Ordinal))
+            throw new WsdException(ErrorCode.FailedPrecondition, "runtime.fsShift is shiftfs, but this kernel has no shiftfs; use idmapped");
+        MountCalls.MountFs(Path.Combine(containers.Proc.Root, pid.ToString(), "root"), mark, "shiftfs", 0, "mark");
+    }
+
     /// <summary>Writes a user namespace's uid_map or gid_map for a process in the container (REF §7.5).</summary>
     public void WriteIdMapping(string instanceId, long pid, bool gid, IReadOnlyList<IdMaps.Entry> entries)
     {

@@ -46,6 +46,9 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         _channel?.Dispose();
+        // Marks stay mounted when a daemon stops (running workspaces keep them); the test's must go
+        // before its directory does, or the delete would reach through into the rootfs.
+        Wsd.Interop.MountCalls.TryUnmount(Mark, Wsd.Interop.MountCalls.Detach);
         if (_container is not null)
             await _container.DisposeAsync();
         if (_daemon is not null)
@@ -218,5 +221,70 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
         Assert.Equal((StatusCode.InvalidArgument, "/tmp is not a proc mount"), (notProc.StatusCode, notProc.Status.Detail));
         Assert.Equal(StatusCode.InvalidArgument, outsidePid.StatusCode);
         Assert.DoesNotContain(_container.Mounts(), m => m.Type == "proc" && m.MountPoint != "/proc");
+    }
+
+    string Mark => _dir.Combine("workspaces", Id + "-daemon", "mark");
+
+    static string StatInUserNamespace(int pid, string path) =>
+        Tools.Ok("nsenter", "/", "-U", "-t", pid.ToString(), "stat", "-c", "%u:%g", path).Trim();
+
+    [Fact]
+    public async Task PrepareForUserNSShiftsTheRootForTheUserNamespaceAndTeardownUnshiftsIt()
+    {
+        Tools.Require("nsenter", "util-linux");
+        string owned = Path.Combine(_container.Rootfs, "etc", "owned-by-1");
+        File.WriteAllText(owned, "");
+        Wsd.Interop.Ownership.Lchown(owned, 1, 1);
+
+        var prepared = await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest());
+        var again = await Assert.ThrowsAsync<RpcException>(async () => await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest()));
+        await Iws.WriteIDMappingAsync(Mapping(_container.ChildPid, gid: false, (0, 33333, 1), (1, 100000, 65534)));
+        await Iws.WriteIDMappingAsync(Mapping(_container.ChildPid, gid: true, (0, 33333, 1), (1, 100000, 65534)));
+
+        Assert.Equal(FSShiftMethod.Idmapped, prepared.FsShift);
+        Assert.Equal((StatusCode.ResourceExhausted, "PrepareForUserNS can be used only once"), (again.StatusCode, again.Status.Detail));
+        // On the node the mark shows the shifted owners; in the workspace's user namespace, the original ones.
+        Assert.Equal("33333:33333", Tools.Ok("stat", "/", "-c", "%u:%g", Path.Combine(Mark, "bin", "busybox")).Trim());
+        Assert.Equal("100000:100000", Tools.Ok("stat", "/", "-c", "%u:%g", Path.Combine(Mark, "etc", "owned-by-1")).Trim());
+        Assert.Equal("0:0", StatInUserNamespace(_container.ChildHostPid, Path.Combine(Mark, "bin", "busybox")));
+        Assert.Equal("1:1", StatInUserNamespace(_container.ChildHostPid, Path.Combine(Mark, "etc", "owned-by-1")));
+        Assert.Equal("65534:65534", StatInUserNamespace(_container.ChildHostPid, Path.Combine(_container.Rootfs, "bin", "busybox"))); // unshifted: unmapped
+        // Its /dev has what a workspace needs, owned by the workspace's root.
+        var tun = TreeSnapshot.Stat(Path.Combine(_container.Rootfs, "dev", "net", "tun"));
+        Assert.Equal((0x2000u | 0x1B6u, 33333u), ((uint)tun.Mode & 0xFFFF, tun.Uid));
+
+        var teardown = await Iws.TeardownAsync(new TeardownRequest());
+        Assert.True(teardown.Success);
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), l => l.Split(' ')[4] == Mark);
+    }
+
+    [Fact]
+    public async Task EvacuateCGroupAfterPrepareLeavesTheProcessesInWorkspaceUser()
+    {
+        await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest());
+        await Iws.EvacuateCGroupAsync(new EvacuateCGroupRequest());
+
+        string workspace = Path.Combine(_container.CgroupDirectory, "workspace");
+        string user = Path.Combine(workspace, "user");
+        Assert.Equal("", File.ReadAllText(Path.Combine(_container.CgroupDirectory, "cgroup.procs")).Trim());
+        Assert.Equal("", File.ReadAllText(Path.Combine(workspace, "cgroup.procs")).Trim());
+        Assert.Contains(_container.Pid.ToString(), File.ReadAllLines(Path.Combine(user, "cgroup.procs")));
+        Assert.Contains(_container.ChildHostPid.ToString(), File.ReadAllLines(Path.Combine(user, "cgroup.procs")));
+        Assert.Equal(33333u, TreeSnapshot.Stat(workspace).Uid);
+        Assert.Equal(33333u, TreeSnapshot.Stat(Path.Combine(user, "cgroup.procs")).Uid);
+        var again = await Assert.ThrowsAsync<RpcException>(async () => await Iws.EvacuateCGroupAsync(new EvacuateCGroupRequest()));
+        Assert.Equal(StatusCode.ResourceExhausted, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task DisposingAWorkspaceWithItsMarkMountedLeavesTheContainersFilesAlone()
+    {
+        await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest());
+        Assert.True(File.Exists(Path.Combine(Mark, "bin", "busybox")));
+
+        await _daemon.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = Id });
+
+        Assert.True(File.Exists(Path.Combine(_container.Rootfs, "bin", "busybox")));
+        Assert.False(Directory.Exists(_dir.Combine("workspaces", Id + "-daemon")));
     }
 }
