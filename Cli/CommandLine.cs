@@ -13,7 +13,7 @@ public static class CommandLine
           wsd config default                    print the embedded default configuration
           wsd version                           print the version
           wsd quota DIR                         project quotas (ids 1000-9999) on DIR's filesystem, one JSON line each
-        """ + "\n" + ArchiveCommand.Usage + ClientCommand.Usage;
+        """ + "\n" + ArchiveCommand.Usage + ClientCommand.Usage + "\n" + IwsCommand.Usage;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -36,6 +36,7 @@ public static class CommandLine
                 ["archive", .. var rest] => ArchiveCommand.Run(rest),
                 ["client", .. var rest] => await ClientCommand.RunAsync(rest),
                 ["quota", .. var rest] => QuotaCommand.Run(rest),
+                ["iws", .. var rest] => await IwsCommand.RunAsync(rest),
                 ["help" or "--help" or "-h"] => Print(Usage),
                 _ => UsageError(args.Length == 0 ? "no command given" : $"unknown command '{string.Join(' ', args)}'"),
             };

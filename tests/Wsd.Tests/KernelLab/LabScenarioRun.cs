@@ -3,10 +3,10 @@ using Wsd.Tests.Support;
 namespace Wsd.Tests.KernelLab;
 
 /// <summary>
-/// One boot of the kernel lab running scenarios/quota.sh against a fresh XFS image; the tests of
-/// <see cref="ProjectQuotaTests"/> each check their part of its output.
+/// One boot of the kernel lab running a scenario against a fresh XFS image as /dev/vda; the tests
+/// of a class each check their part of its output.
 /// </summary>
-public sealed class QuotaLabRun : IAsyncLifetime
+public abstract class LabScenarioRun(string scenario, string[] modules, string append = "") : IAsyncLifetime
 {
     readonly TempDirectory _dir = new();
 
@@ -24,7 +24,7 @@ public sealed class QuotaLabRun : IAsyncLifetime
         using (var file = File.Create(image))
             file.SetLength(512L << 20); // sparse; XFS wants 300 MB at least
         Tools.Ok("mkfs.xfs", _dir.Path, "-q", "-f", image);
-        Lab = await Support.KernelLab.RunAsync("quota.sh", disks: [image], modules: ["xfs"]);
+        Lab = await Support.KernelLab.RunAsync(scenario, disks: [image], modules: modules, append: append);
         SkipReason = Lab.SkipReason;
     }
 
@@ -42,3 +42,9 @@ public sealed class QuotaLabRun : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>scenarios/quota.sh: project quotas on XFS mounted with prjquota.</summary>
+public sealed class QuotaLabRun() : LabScenarioRun("quota.sh", ["xfs"]);
+
+/// <summary>scenarios/cgroups.sh: the in-workspace service on a pure cgroup v2 kernel with controllers.</summary>
+public sealed class CgroupLabRun() : LabScenarioRun("cgroups.sh", ["xfs"], "cgroup_no_v1=all");
