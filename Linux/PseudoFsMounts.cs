@@ -13,7 +13,7 @@ namespace Wsd.Linux;
 /// </summary>
 public static unsafe class PseudoFsMounts
 {
-    public const long ProcMagic = 0x9fa0, SysfsMagic = 0x62656572;
+    public const long ProcMagic = 0x9fa0, SysfsMagic = 0x62656572, NfsMagic = 0x6969;
 
     static readonly string[] ProcMasked = ["acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"];
     static readonly string[] ProcReadOnly = ["asound", "bus", "fs", "irq", "sys", "sysrq-trigger"];
@@ -33,20 +33,32 @@ public static unsafe class PseudoFsMounts
         return relative.Length == 0 ? "." : relative;
     }
 
-    /// <summary>Mounts <paramref name="kind"/> ("proc" or "sysfs") of process <paramref name="pid"/>'s namespaces at <paramref name="target"/> in its mount namespace.</summary>
-    public static void Mount(string kind, string procRoot, int pid, string target)
+    /// <summary>
+    /// Mounts <paramref name="kind"/> ("proc", "sysfs", or "nfs4" of <paramref name="source"/> with
+    /// <paramref name="options"/>) in process <paramref name="pid"/>'s namespaces at <paramref name="target"/>
+    /// in its mount namespace. sysfs and NFS are mounted from its network namespace.
+    /// </summary>
+    public static void Mount(string kind, string procRoot, int pid, string target, string? source = null, string? options = null)
     {
         string relative = RelativeTarget(target);
         // Staging mounts go to a private copy of this process's mount namespace and vanish with it.
         MountCalls.UnshareThread(MountCalls.NewNamespace, "staging");
         MountCalls.MountFs(null, "/", null, MountCalls.Recursive | MountCalls.Private);
-        if (kind == "sysfs")
-            Join(procRoot, pid, "net", MountCalls.NewNet); // sysfs shows the network devices of the mounting namespace
+        if (kind is "sysfs" or "nfs4")
+            Join(procRoot, pid, "net", MountCalls.NewNet); // sysfs shows, and NFS connects from, the mounting network namespace
 
         string staging = Directory.CreateTempSubdirectory($"wsd-{kind}-staging-").FullName;
-        MountCalls.MountFs(kind, staging, kind, MountCalls.NoSuid | MountCalls.NoDev | MountCalls.NoExec);
-        foreach (var name in kind == "proc" ? ProcMasked : SysfsMasked)
-            Mask(Path.Combine(staging, name));
+        if (kind == "nfs4")
+        {
+            bool readOnly = options?.Split(',').Contains("ro") == true;
+            MountCalls.MountFs(source, staging, kind, MountCalls.NoSuid | MountCalls.NoDev | (readOnly ? MountCalls.ReadOnly : 0), options);
+        }
+        else
+        {
+            MountCalls.MountFs(kind, staging, kind, MountCalls.NoSuid | MountCalls.NoDev | MountCalls.NoExec);
+            foreach (var name in kind == "proc" ? ProcMasked : SysfsMasked)
+                Mask(Path.Combine(staging, name));
+        }
         if (kind == "proc")
         {
             foreach (var name in ProcReadOnly)
@@ -69,7 +81,7 @@ public static unsafe class PseudoFsMounts
         long* statfs = stackalloc long[15];
         if (Libc.FStatFs(targetFd, statfs) != 0)
             throw SyscallException.FromLastError("fstatfs", target);
-        long expected = kind == "proc" ? ProcMagic : SysfsMagic;
+        long expected = kind switch { "proc" => ProcMagic, "sysfs" => SysfsMagic, _ => NfsMagic };
         if (statfs[0] != expected)
             throw new BadTargetException($"{target} is not a {kind} mount");
         MountCalls.UnshareThread(MountCalls.Fs, "unmount");

@@ -72,11 +72,17 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations) : Api.I
         return new UmountProcResponse();
     }
 
-    public override Task<MountNfsResponse> MountNfs(MountNfsRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(MountNfs));
+    public override async Task<MountNfsResponse> MountNfs(MountNfsRequest request, ServerCallContext context)
+    {
+        await operations.MountNfsAsync(WorkspaceOf(context), request.Source, request.Args, request.Target, request.Pid, context.CancellationToken);
+        return new MountNfsResponse();
+    }
 
-    public override Task<UmountNfsResponse> UmountNfs(UmountNfsRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(UmountNfs));
+    public override async Task<UmountNfsResponse> UmountNfs(UmountNfsRequest request, ServerCallContext context)
+    {
+        await operations.MountAsync(WorkspaceOf(context), "nfs4", unmount: true, request.Target, request.Pid, context.CancellationToken);
+        return new UmountNfsResponse();
+    }
 
     public override Task<TeardownResponse> Teardown(TeardownRequest request, ServerCallContext context) =>
         Task.FromResult(new TeardownResponse { Success = operations.Teardown(WorkspaceOf(context)) });

@@ -121,7 +121,8 @@ public sealed class InWorkspaceOperations(
     /// namespace of in-container PID <paramref name="pid"/> (REF §7.7-§7.8); <paramref name="unmount"/>
     /// takes such a mount away again, and only such a mount (REF §7.9, which upstream never did).
     /// </summary>
-    public async Task MountAsync(string instanceId, string kind, bool unmount, string target, long pid, CancellationToken cancellationToken)
+    public async Task MountAsync(string instanceId, string kind, bool unmount, string target, long pid, CancellationToken cancellationToken,
+        NfsMountRequest.Checked? nfs = null)
     {
         string verb = unmount ? "umount" : "mount";
         var container = containers.Require(instanceId, ErrorCode.FailedPrecondition, "cannot find workspace container");
@@ -137,8 +138,8 @@ public sealed class InWorkspaceOperations(
         NamespaceHelper.Result result;
         try
         {
-            result = await helper.RunInPidNamespaceOfAsync(hostPid,
-                ["internal-ns", unmount ? "unmount" : "mount", kind, containers.Proc.Root, hostPid.ToString(), target], cancellationToken);
+            string[] args = ["internal-ns", unmount ? "unmount" : "mount", kind, containers.Proc.Root, hostPid.ToString(), target];
+            result = await helper.RunInPidNamespaceOfAsync(hostPid, nfs is null ? args : [.. args, nfs.Source, nfs.Options], cancellationToken);
         }
         catch (IOException e)
         {
@@ -147,8 +148,18 @@ public sealed class InWorkspaceOperations(
         if (result.ExitCode == 3)
             throw new WsdException(ErrorCode.InvalidArgument, result.Error);
         if (result.ExitCode != 0)
-            throw new WsdException(ErrorCode.Internal, $"cannot {verb} {kind}: {result.Error}");
+            throw new WsdException(ErrorCode.Internal, $"cannot {verb} {(kind == "nfs4" ? "nfs" : kind)}: {result.Error}");
         log.LogInformation("{verb} {kind} at {target} for in-container PID {pid} of {instanceId}", verb, kind, target, pid, instanceId);
+    }
+
+    /// <summary>
+    /// Mounts an NFS export at <paramref name="target"/> for in-container PID <paramref name="pid"/>,
+    /// connecting from its network namespace (REF §7.10, with source and options checked).
+    /// </summary>
+    public async Task MountNfsAsync(string instanceId, string source, string options, string target, long pid, CancellationToken cancellationToken)
+    {
+        var nfs = await NfsMountRequest.CheckAsync(source, options, cancellationToken);
+        await MountAsync(instanceId, "nfs4", unmount: false, target, pid, cancellationToken, nfs);
     }
 
     /// <summary>Removes the workspace's mark mount (REF §7.11); false, never an error, when it cannot.</summary>

@@ -287,4 +287,39 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(_container.Rootfs, "bin", "busybox")));
         Assert.False(Directory.Exists(_dir.Combine("workspaces", Id + "-daemon")));
     }
+
+    [Theory]
+    [InlineData("server", "vers=4.2", "source \"server\" must be host:/path")]
+    [InlineData("bad host!:/export", "", "source host \"bad host!\" is neither an IP address nor a host name")]
+    [InlineData("10.0.0.1:/export/../etc", "", "source path \"/export/../etc\" must not contain")]
+    [InlineData("10.0.0.1:/export", "vers=4.2,suid", "mount option \"suid\" is not allowed")]
+    [InlineData("10.0.0.1:/export", "dev", "mount option \"dev\" is not allowed")]
+    [InlineData("10.0.0.1:/export", "vers=3", "mount option \"vers=3\" is not allowed")]
+    [InlineData("10.0.0.1:/export", "context=system_u:object_r:etc_t", "mount option \"context=system_u:object_r:etc_t\" is not allowed")]
+    public async Task MountNfsRefusesSourcesAndOptionsThatAreNotPlainNfs(string source, string options, string message)
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.MountNfsAsync(new MountNfsRequest { Source = source, Args = options, Target = "/mnt/proc", Pid = _container.ChildPid }));
+
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith(message, e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task MountNfsSaysWhyTheKernelCouldNotMount()
+    {
+        // This host's kernel has no NFS client and the container's network has no server: either way
+        // the mount fails, with the kernel's reason, and nothing is mounted. The kernel lab mounts a real export.
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await Iws.MountNfsAsync(new MountNfsRequest
+        {
+            Source = "127.0.0.1:/export", Args = "vers=4.2,soft,timeo=10,retrans=1", Target = "/mnt/proc", Pid = _container.ChildPid,
+        }));
+        var notNfs = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.UmountNfsAsync(new UmountNfsRequest { Target = "/tmp", Pid = _container.ChildPid }));
+
+        Assert.Equal(StatusCode.Internal, e.StatusCode);
+        Assert.StartsWith("cannot mount nfs: mount(nfs4)", e.Status.Detail);
+        Assert.DoesNotContain(_container.Mounts(), m => m.Type.StartsWith("nfs", StringComparison.Ordinal));
+        Assert.Equal((StatusCode.InvalidArgument, "/tmp is not a nfs4 mount"), (notNfs.StatusCode, notNfs.Status.Detail));
+    }
 }
