@@ -16,6 +16,7 @@ static class IwsCommand
           wsd iws SOCKET COMMAND                call a workspace's daemon.sock
             prepare | evacuate | info | teardown | mount-proc PID TARGET | mount-sysfs PID TARGET
             umount-proc PID TARGET | umount-sysfs PID TARGET | idmap PID uid|gid C:H:N...
+            mount-nfs PID HOST:/PATH TARGET [OPTIONS] | umount-nfs PID TARGET
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -58,6 +59,14 @@ static class IwsCommand
                 case [var umount and ("umount-proc" or "umount-sysfs"), var pid, var target]:
                     var unmount = new UmountProcRequest { Pid = Pid(pid), Target = target };
                     await (umount == "umount-proc" ? client.UmountProcAsync(unmount) : client.UmountSysfsAsync(unmount));
+                    Print(json => json.WriteString("unmounted", target));
+                    break;
+                case ["mount-nfs", var pid, var source, var target, .. var rest] when rest.Length <= 1:
+                    await client.MountNfsAsync(new MountNfsRequest { Pid = Pid(pid), Source = source, Target = target, Args = rest.FirstOrDefault() ?? "" });
+                    Print(json => json.WriteString("mounted", target));
+                    break;
+                case ["umount-nfs", var pid, var target]:
+                    await client.UmountNfsAsync(new UmountNfsRequest { Pid = Pid(pid), Target = target });
                     Print(json => json.WriteString("unmounted", target));
                     break;
                 case ["idmap", var pid, var kind and ("uid" or "gid"), .. var entries] when entries.Length > 0:

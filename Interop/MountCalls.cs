@@ -13,7 +13,8 @@ public static unsafe partial class MountCalls
     public const int Detach = 2; // MNT_DETACH
 
     // mount(2) flags
-    public const ulong ReadOnly = 1, NoSuid = 2, NoDev = 4, NoExec = 8, Remount = 32, Bind = 4096, Recursive = 16384, Private = 1 << 18;
+    public const ulong ReadOnly = 1, NoSuid = 2, NoDev = 4, NoExec = 8, Remount = 32, NoAtime = 1024, NoDirAtime = 2048,
+        Bind = 4096, Recursive = 16384, Private = 1 << 18, RelAtime = 1 << 21;
 
     // open_tree / move_mount / mount_setattr
     public const uint OpenTreeClone = 1, OpenTreeCloseOnExec = 0x80000, AtRecursive = 0x8000, AtEmptyPath = 0x1000;

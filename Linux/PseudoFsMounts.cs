@@ -50,8 +50,8 @@ public static unsafe class PseudoFsMounts
         string staging = Directory.CreateTempSubdirectory($"wsd-{kind}-staging-").FullName;
         if (kind == "nfs4")
         {
-            bool readOnly = options?.Split(',').Contains("ro") == true;
-            MountCalls.MountFs(source, staging, kind, MountCalls.NoSuid | MountCalls.NoDev | (readOnly ? MountCalls.ReadOnly : 0), options);
+            var (flags, data) = SplitMountOptions(options ?? "");
+            MountCalls.MountFs(source, staging, kind, MountCalls.NoSuid | MountCalls.NoDev | flags, data);
         }
         else
         {
@@ -90,6 +90,28 @@ public static unsafe class PseudoFsMounts
         int errno = MountCalls.TryUnmount(".", MountCalls.Detach);
         if (errno != 0)
             throw new SyscallException("umount2", target, errno);
+    }
+
+    // Options such as ro or noatime are mount flags, not file system data: mount(8) splits them off,
+    // and NFS refuses them in its data. nosuid and nodev are always set.
+    static (ulong Flags, string Data) SplitMountOptions(string options)
+    {
+        ulong flags = 0;
+        var data = new List<string>();
+        foreach (var option in options.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            switch (option)
+            {
+                case "ro": flags |= MountCalls.ReadOnly; break;
+                case "noexec": flags |= MountCalls.NoExec; break;
+                case "noatime": flags |= MountCalls.NoAtime; break;
+                case "nodiratime": flags |= MountCalls.NoDirAtime; break;
+                case "relatime": flags |= MountCalls.RelAtime; break;
+                case "rw" or "nosuid" or "nodev": break;
+                default: data.Add(option); break;
+            }
+        }
+        return (flags, string.Join(',', data));
     }
 
     // A file masked by /dev/null, a directory by an empty read-only tmpfs; absent ones need nothing.

@@ -23,7 +23,7 @@ public static partial class NfsMountRequest
         ["sec"] = new("^(sys|krb5|krb5i|krb5p|none)$"), ["local_lock"] = new("^(none|all|flock|posix)$"),
     };
 
-    public sealed record Checked(string Source, string Options, bool ReadOnly);
+    public sealed record Checked(string Source, string Options);
 
     public static async Task<Checked> CheckAsync(string source, string options, CancellationToken cancellationToken)
     {
@@ -38,7 +38,6 @@ public static partial class NfsMountRequest
         address ??= await ResolveAsync(host, cancellationToken);
 
         var accepted = new List<string> { "nosuid", "nodev" };
-        bool readOnly = false;
         foreach (var option in options.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int equals = option.IndexOf('=');
@@ -46,12 +45,11 @@ public static partial class NfsMountRequest
             bool allowed = equals < 0 ? Flags.Contains(key) : Values.TryGetValue(key, out var pattern) && pattern.IsMatch(option[(equals + 1)..]);
             if (!allowed)
                 throw Invalid($"mount option \"{option}\" is not allowed");
-            readOnly |= key == "ro";
             if (key is not ("nosuid" or "nodev"))
                 accepted.Add(option);
         }
         accepted.Add("addr=" + address);
-        return new Checked(source, string.Join(',', accepted), readOnly);
+        return new Checked(source, string.Join(',', accepted));
     }
 
     static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)

@@ -2,7 +2,7 @@
 # PID 1 of the kernel lab's guest: mounts the basics, loads the modules the run asked for,
 # runs /lab/scenario.sh between markers the host reads from the serial console, powers off.
 /bin/busybox --install -s /bin
-export PATH=/usr/local/bin:/bin
+export PATH=/usr/local/bin:/usr/sbin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

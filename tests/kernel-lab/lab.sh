@@ -23,6 +23,8 @@ usage: tests/kernel-lab/lab.sh prepare
     --memory MIB      guest memory (default 1024)
     --timeout SEC     give up after SEC seconds (default 600), exit 124
     --wsd FILE        the wsd binary (default out/wsd)
+    --package NAME    fetch a Debian package into the cache (once) for --bin to take programs from
+    --bin PATH        copy the program at PATH (from a --package, else the host) and its libraries
 USAGE
   exit 2
 }
@@ -30,6 +32,33 @@ USAGE
 log() { printf '[lab] %s\n' "$*" >&2; }
 
 kernel_dir() { ls -d "$cache"/linux-* 2>/dev/null | head -n1; }
+
+packages="$cache/packages"
+
+# Unpacks a Debian package into the shared package root once (never installed on the host).
+fetch_package() {
+  local name=$1
+  [ -f "$packages/.have-$name" ] && return 0
+  local work; work=$(mktemp -d)
+  (cd "$work" && apt-get download -qq "$name" 2>/dev/null) || { rm -rf "$work"; log "cannot download $name"; exit $cant_run; }
+  mkdir -p "$packages/root"
+  dpkg-deb -x "$work"/*.deb "$packages/root"
+  rm -rf "$work"
+  touch "$packages/.have-$name"
+}
+
+# Copies a program and the shared libraries it needs (from the package root first, then the host).
+copy_program() {
+  local rootfs=$1 path=$2 source=$2 lib
+  [ -e "$packages/root$path" ] && source="$packages/root$path"
+  [ -e "$source" ] || { log "no program $path"; exit 2; }
+  mkdir -p "$rootfs$(dirname "$path")"; cp -L "$source" "$rootfs$path"
+  LD_LIBRARY_PATH="$packages/root/lib/x86_64-linux-gnu:$packages/root/usr/lib/x86_64-linux-gnu" ldd "$source" |
+    awk '/=> \// { print $3 } /^[ \t]*\/lib/ { print $1 }' | while read -r lib; do
+      local target=${lib#"$packages/root"}
+      [ -e "$rootfs$target" ] || { mkdir -p "$rootfs$(dirname "$target")"; cp -L "$lib" "$rootfs$target"; }
+    done
+}
 
 prepare() {
   if [ -n "$(kernel_dir)" ] && [ -f "$(kernel_dir)/vmlinuz" ]; then return 0; fi
@@ -68,7 +97,7 @@ module_order() {
 }
 
 run() {
-  local disks=() modules=() files=() append="" memory=1024 timeout=600 wsd="$root/out/wsd"
+  local disks=() modules=() files=() bins=() append="" memory=1024 timeout=600 wsd="$root/out/wsd"
   while [ $# -gt 0 ]; do
     case $1 in
       --disk) disks+=("$2"); shift 2 ;;
@@ -78,6 +107,8 @@ run() {
       --memory) memory=$2; shift 2 ;;
       --timeout) timeout=$2; shift 2 ;;
       --wsd) wsd=$2; shift 2 ;;
+      --package) fetch_package "$2"; shift 2 ;;
+      --bin) bins+=("$2"); shift 2 ;;
       --*) usage ;;
       *) break ;;
     esac
@@ -103,6 +134,8 @@ run() {
   ldd "$wsd" | awk '/=> \// { print $3 } /^[ \t]*\/lib/ { print $1 }' | while read -r lib; do
     mkdir -p "$rootfs$(dirname "$lib")"; cp -L "$lib" "$rootfs$lib"
   done
+  local b
+  for b in "${bins[@]}"; do copy_program "$rootfs" "$b"; done
   # Modules in load order, without repeats.
   : > "$rootfs/lab/modules"
   local all=(virtio_pci virtio_blk "${modules[@]}") m path

@@ -6,7 +6,7 @@ namespace Wsd.Tests.KernelLab;
 /// One boot of the kernel lab running a scenario against a fresh XFS image as /dev/vda; the tests
 /// of a class each check their part of its output.
 /// </summary>
-public abstract class LabScenarioRun(string scenario, string[] modules, string append = "") : IAsyncLifetime
+public abstract class LabScenarioRun(string scenario, string[] modules, string append = "", string[]? packages = null, string[]? programs = null) : IAsyncLifetime
 {
     readonly TempDirectory _dir = new();
 
@@ -24,7 +24,7 @@ public abstract class LabScenarioRun(string scenario, string[] modules, string a
         using (var file = File.Create(image))
             file.SetLength(512L << 20); // sparse; XFS wants 300 MB at least
         Tools.Ok("mkfs.xfs", _dir.Path, "-q", "-f", image);
-        Lab = await Support.KernelLab.RunAsync(scenario, disks: [image], modules: modules, append: append);
+        Lab = await Support.KernelLab.RunAsync(scenario, disks: [image], modules: modules, append: append, packages: packages, programs: programs);
         SkipReason = Lab.SkipReason;
     }
 
@@ -48,3 +48,7 @@ public sealed class QuotaLabRun() : LabScenarioRun("quota.sh", ["xfs"]);
 
 /// <summary>scenarios/cgroups.sh: the in-workspace service on a pure cgroup v2 kernel with controllers.</summary>
 public sealed class CgroupLabRun() : LabScenarioRun("cgroups.sh", ["xfs"], "cgroup_no_v1=all");
+
+/// <summary>scenarios/nfs.sh: MountNfs against a kernel NFS server (nfs-kernel-server's tools, fetched from apt) in the container's network.</summary>
+public sealed class NfsLabRun() : LabScenarioRun("nfs.sh", ["xfs", "nfsd", "nfsv4"],
+    packages: ["nfs-kernel-server", "nfs-common", "libwrap0"], programs: ["/usr/sbin/rpc.nfsd", "/usr/sbin/rpc.mountd", "/usr/sbin/exportfs"]);

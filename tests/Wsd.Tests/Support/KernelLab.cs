@@ -30,7 +30,7 @@ public sealed class KernelLab
     public static string Scenario(string name) => Path.Combine(RepositoryPaths.Root, "tests", "kernel-lab", "scenarios", name);
 
     public static async Task<KernelLab> RunAsync(string scenario, IEnumerable<string>? disks = null, IEnumerable<string>? modules = null,
-        string append = "", TimeSpan? timeout = null)
+        string append = "", TimeSpan? timeout = null, IEnumerable<string>? packages = null, IEnumerable<string>? programs = null)
     {
         var args = new List<string> { Script, "run", "--timeout", ((int)(timeout ?? TimeSpan.FromMinutes(10)).TotalSeconds).ToString(), "--wsd", RepositoryPaths.DaemonBinary };
         foreach (var disk in disks ?? [])
@@ -39,6 +39,10 @@ public sealed class KernelLab
             args.AddRange(["--module", module]);
         if (append.Length > 0)
             args.AddRange(["--append", append]);
+        foreach (var package in packages ?? [])
+            args.AddRange(["--package", package]);
+        foreach (var program in programs ?? [])
+            args.AddRange(["--bin", program]);
         args.Add(Scenario(scenario));
 
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
