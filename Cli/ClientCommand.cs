@@ -90,12 +90,7 @@ static class ClientCommand
         }
         catch (RpcException e)
         {
-            Print(json =>
-            {
-                json.WriteString("error", e.StatusCode.ToString());
-                json.WriteString("message", e.Status.Detail);
-            });
-            return 1;
+            return JsonLine.PrintError(e);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Wsd.Api.Iws;
@@ -23,7 +22,7 @@ static class IwsCommand
     {
         if (args.Length < 2)
             throw new UsageException("iws needs a socket path and a command");
-        using var channel = Channel(args[0]);
+        using var channel = UnixSocketChannel.Create(args[0]);
         var client = new InWorkspaceService.InWorkspaceServiceClient(channel);
         try
         {
@@ -86,38 +85,11 @@ static class IwsCommand
         }
         catch (RpcException e)
         {
-            Print(json =>
-            {
-                json.WriteString("error", e.StatusCode.ToString());
-                json.WriteString("message", e.Status.Detail);
-            });
-            return 1;
+            return JsonLine.PrintError(e);
         }
     }
 
     static long Pid(string text) => long.TryParse(text, out long pid) ? pid : throw new UsageException($"'{text}' is not a PID");
-
-    static GrpcChannel Channel(string socketPath)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
-    }
 
     static void Print(Action<System.Text.Json.Utf8JsonWriter> write) => Console.WriteLine(JsonLine.Of(write));
 }

@@ -16,4 +16,15 @@ static class JsonLine
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>Prints a failed call as {"error": status, "message": detail}; returns exit code 1.</summary>
+    public static int PrintError(Grpc.Core.RpcException e)
+    {
+        Console.WriteLine(Of(json =>
+        {
+            json.WriteString("error", e.StatusCode.ToString());
+            json.WriteString("message", e.Status.Detail);
+        }));
+        return 1;
+    }
 }

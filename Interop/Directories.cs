@@ -2,46 +2,28 @@ using System.Text;
 
 namespace Wsd.Interop;
 
-/// <summary>Opening directories by descriptor, the starting point of every *at() walk in wsd.</summary>
+/// <summary>Opening directories (and the other things *at() calls and setns start from) by descriptor.</summary>
 public static unsafe class Directories
 {
     /// <summary>
     /// Opens <paramref name="path"/> (relative to <paramref name="parent"/>, or absolute) as a
     /// readable directory descriptor. Without <paramref name="followSymlink"/> a symlink there is an error.
     /// </summary>
-    public static int Open(string path, int parent = AtFlags.CurrentDirectory, bool followSymlink = true)
-    {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        int flags = OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec | (followSymlink ? 0 : OpenFlags.NoFollow);
-        fixed (byte* p = bytes)
-        {
-            int fd = Libc.OpenAt(parent, p, flags, 0);
-            if (fd < 0)
-                throw SyscallException.FromLastError("open", path);
-            return fd;
-        }
-    }
+    public static int Open(string path, int parent = AtFlags.CurrentDirectory, bool followSymlink = true) =>
+        OpenAt(parent, path, OpenFlags.ReadOnly | OpenFlags.Directory | (followSymlink ? 0 : OpenFlags.NoFollow));
 
     /// <summary>Opens <paramref name="path"/> read-only, close-on-exec (namespace files, /proc entries).</summary>
-    public static int OpenFile(string path)
-    {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
-        {
-            int fd = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.CloseOnExec, 0);
-            if (fd < 0)
-                throw SyscallException.FromLastError("open", path);
-            return fd;
-        }
-    }
+    public static int OpenFile(string path) => OpenAt(AtFlags.CurrentDirectory, path, OpenFlags.ReadOnly);
 
     /// <summary>An O_PATH descriptor of <paramref name="path"/> (following a final magic link such as /proc/PID/root).</summary>
-    public static int OpenPath(string path)
+    public static int OpenPath(string path) => OpenAt(AtFlags.CurrentDirectory, path, OpenFlags.Path);
+
+    static int OpenAt(int parent, string path, int flags)
     {
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            int fd = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.Path | OpenFlags.CloseOnExec, 0);
+            int fd = Libc.OpenAt(parent, p, flags | OpenFlags.CloseOnExec, 0);
             if (fd < 0)
                 throw SyscallException.FromLastError("open", path);
             return fd;

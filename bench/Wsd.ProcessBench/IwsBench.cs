@@ -73,7 +73,7 @@ static class IwsBench
                 await content.InitWorkspaceAsync(BenchClient.Empty($"ws-{w}"));
                 File.WriteAllText(Path.Combine(pids, $"ws-{w}.pid"), $"{init}\n");
             }
-            var sockets = Enumerable.Range(0, workspaces).Select(w => UnixChannel(Path.Combine(dir, "area", $"ws-{w}-daemon", "daemon.sock"))).ToArray();
+            var sockets = Enumerable.Range(0, workspaces).Select(w => Wsd.Cli.UnixSocketChannel.Create(Path.Combine(dir, "area", $"ws-{w}-daemon", "daemon.sock"))).ToArray();
 
             var idmap = new List<double>();
             for (int i = 0; i < calls; i++)
@@ -154,17 +154,4 @@ static class IwsBench
         var sorted = seconds.Order().ToArray();
         return $"{sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1)] * 1000:F2} ms";
     }
-
-    static GrpcChannel UnixChannel(string path) => GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-    {
-        HttpHandler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, token) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(path), token);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            },
-        },
-    });
 }

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Grpc.Net.Client;
 
-namespace Wsd.Tests.Support;
+namespace Wsd.Cli;
 
 /// <summary>A gRPC channel over a unix socket (HTTP/2 cleartext), as workspacekit connects to daemon.sock.</summary>
 public static class UnixSocketChannel
