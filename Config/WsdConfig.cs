@@ -158,6 +158,13 @@ public sealed class ProcessRuntimeConfig
     /// reachable from inside any workspace.
     /// </summary>
     public string PidDirectory { get; set; } = "./.wsd/containers";
+
+    /// <summary>
+    /// Where no pid file is, the container's cgroup under <c>runtime.cgroupRoot</c>, with
+    /// <c>{instanceId}</c> replaced, e.g. <c>/workspaces/{instanceId}</c>: its init is the process
+    /// in that subtree that is PID 1 of the outermost PID namespace there. Empty: pid files only.
+    /// </summary>
+    public string CgroupPattern { get; set; } = "";
 }
 
 public sealed class IdRangeConfig

@@ -7,9 +7,11 @@ namespace Wsd.Runtime;
 /// container writes its init's node PID, in decimal, to <c>&lt;pidDirectory&gt;/&lt;instanceId&gt;.pid</c>
 /// (what <c>runc --pid-file</c> and <c>ctr run --pid-file</c> write) and removes it when the container
 /// is gone. The PID must be PID 1 of its own PID namespace, so a stale file whose PID now belongs to
-/// some node process is refused rather than acted on. Cgroup and root come from /proc.
+/// some node process is refused rather than acted on. Without a pid file, a configured cgroup
+/// pattern names the container's cgroup instead, and its init is found in that subtree. Cgroup and
+/// root come from /proc.
 /// </summary>
-public sealed class ProcessContainerRuntime(string pidDirectory, ProcFs proc) : IContainerRuntime
+public sealed class ProcessContainerRuntime(string pidDirectory, string cgroupPattern, CgroupV2 cgroups, ProcFs proc) : IContainerRuntime
 {
     public WorkspaceContainer? Find(string instanceId, out string whyNot)
     {
@@ -18,6 +20,10 @@ public sealed class ProcessContainerRuntime(string pidDirectory, ProcFs proc) : 
         try
         {
             text = File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when ((e is FileNotFoundException or DirectoryNotFoundException) && cgroupPattern.Length > 0)
+        {
+            return FindInCgroup(instanceId, out whyNot);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -47,6 +53,42 @@ public sealed class ProcessContainerRuntime(string pidDirectory, ProcFs proc) : 
         }
         whyNot = "";
         return new WorkspaceContainer(instanceId, pid, nsPids.Length - 1, ContainerCgroup(proc.CgroupPath(pid) ?? ""));
+    }
+
+    // The init is the process in the cgroup subtree that is PID 1 of a PID namespace, the outermost
+    // such one: a workspace's own nested namespaces have a PID 1 of their own further in.
+    WorkspaceContainer? FindInCgroup(string instanceId, out string whyNot)
+    {
+        string path = cgroupPattern.Replace("{instanceId}", instanceId, StringComparison.Ordinal);
+        string directory;
+        try
+        {
+            directory = cgroups.DirectoryOf(path);
+        }
+        catch (IOException e)
+        {
+            whyNot = e.Message;
+            return null;
+        }
+        if (!Directory.Exists(directory))
+        {
+            whyNot = $"no container is running for workspace {instanceId} (no cgroup {directory})";
+            return null;
+        }
+        var inits = Directory.EnumerateDirectories(directory, "*", SearchOption.AllDirectories).Prepend(directory)
+            .SelectMany(d => File.Exists(Path.Combine(d, "cgroup.procs")) ? File.ReadAllLines(Path.Combine(d, "cgroup.procs")) : [])
+            .Select(line => int.TryParse(line, out int pid) ? pid : 0)
+            .Select(pid => (Pid: pid, NsPids: pid > 0 ? proc.NsPids(pid) : null))
+            .Where(p => p.NsPids is { Length: >= 2 } ns && ns[^1] == 1)
+            .OrderBy(p => p.NsPids!.Length)
+            .ToList();
+        if (inits.Count == 0)
+        {
+            whyNot = $"the cgroup {directory} of workspace {instanceId} holds no container init (PID 1 of its own PID namespace)";
+            return null;
+        }
+        whyNot = "";
+        return new WorkspaceContainer(instanceId, inits[0].Pid, inits[0].NsPids!.Length - 1, path);
     }
 
     // The init's cgroup is the container's until PrepareForUserNS and EvacuateCGroup move it down
