@@ -12,8 +12,6 @@ namespace Wsd.Cli;
 /// </summary>
 static class InternalNamespace
 {
-    public const int BadTarget = 3;
-
     public static int Run(string[] args)
     {
         if (args is not [var operation and ("mount" or "unmount"), var kind and ("proc" or "sysfs" or "nfs4"), var proc, var pidText, var target, ..]
@@ -34,7 +32,7 @@ static class InternalNamespace
         catch (PseudoFsMounts.BadTargetException e)
         {
             Console.Error.WriteLine(e.Message);
-            return BadTarget;
+            return NamespaceHelper.BadTargetExit;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

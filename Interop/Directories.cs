@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Wsd.Interop;
 
 /// <summary>Opening directories (and the other things *at() calls and setns start from) by descriptor.</summary>
@@ -20,8 +18,7 @@ public static unsafe class Directories
 
     static int OpenAt(int parent, string path, int flags)
     {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
+        fixed (byte* p = CStrings.Of(path))
         {
             int fd = Libc.OpenAt(parent, p, flags | OpenFlags.CloseOnExec, 0);
             if (fd < 0)

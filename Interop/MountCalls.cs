@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Wsd.Interop;
 
@@ -22,7 +21,7 @@ public static unsafe partial class MountCalls
     public const ulong MountAttrIdmap = 0x00100000;
 
     // setns / unshare
-    public const int NewNamespace = 0x00020000, NewUser = 0x10000000, NewPid = 0x20000000, NewNet = 0x40000000, Fs = 0x00000200;
+    public const int NewNamespace = 0x00020000, NewPid = 0x20000000, NewNet = 0x40000000, Fs = 0x00000200;
 
     const long SysOpenTree = 428, SysMoveMount = 429, SysMountSetattr = 442;
 
@@ -47,16 +46,16 @@ public static unsafe partial class MountCalls
     /// <summary>umount2(2); the errno on failure, 0 on success.</summary>
     public static int TryUnmount(string target, int flags)
     {
-        fixed (byte* p = Z(target))
+        fixed (byte* p = CStrings.Of(target))
             return Umount2(p, flags) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     public static void MountFs(string? source, string target, string? fsType, ulong flags, string? data = null)
     {
-        fixed (byte* s = source is null ? null : Z(source))
-        fixed (byte* t = Z(target))
-        fixed (byte* f = fsType is null ? null : Z(fsType))
-        fixed (byte* d = data is null ? null : Z(data))
+        fixed (byte* s = source is null ? null : CStrings.Of(source))
+        fixed (byte* t = CStrings.Of(target))
+        fixed (byte* f = fsType is null ? null : CStrings.Of(fsType))
+        fixed (byte* d = data is null ? null : CStrings.Of(data))
         {
             if (Mount(s, t, f, flags, d) != 0)
                 throw SyscallException.FromLastError($"mount({fsType ?? source ?? "bind"})", target);
@@ -68,6 +67,20 @@ public static unsafe partial class MountCalls
     {
         if (SetNs(fd, type) != 0)
             throw SyscallException.FromLastError("setns", what);
+    }
+
+    /// <summary>Joins the namespace at <paramref name="path"/> (e.g. /proc/PID/ns/net), for the calling thread.</summary>
+    public static void Join(string path, int type)
+    {
+        int fd = Directories.OpenFile(path);
+        try
+        {
+            Join(fd, type, path);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
     }
 
     public static void UnshareThread(int flags, string what)
@@ -85,7 +98,7 @@ public static unsafe partial class MountCalls
     /// <summary>open_tree(2): a descriptor of the mount at <paramref name="path"/>, or a detached clone of it.</summary>
     public static int OpenTree(int dirFd, string path, uint flags)
     {
-        fixed (byte* p = Z(path))
+        fixed (byte* p = CStrings.Of(path))
         {
             long fd = Syscall5(SysOpenTree, dirFd, (long)p, flags, 0, 0);
             return fd >= 0 ? (int)fd : throw SyscallException.FromLastError("open_tree", path);
@@ -113,5 +126,4 @@ public static unsafe partial class MountCalls
             throw SyscallException.FromLastError("mount_setattr(MOUNT_ATTR_IDMAP)", what);
     }
 
-    static byte[] Z(string s) => Encoding.UTF8.GetBytes(s + "\0");
 }

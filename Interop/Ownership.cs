@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Wsd.Interop;
 
 /// <summary>Changing a path's owner without following a symlink there (lchown).</summary>
@@ -7,8 +5,7 @@ public static unsafe class Ownership
 {
     public static void Lchown(string path, uint uid, uint gid)
     {
-        var bytes = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* p = bytes)
+        fixed (byte* p = CStrings.Of(path))
         {
             if (Libc.FChownAt(AtFlags.CurrentDirectory, p, uid, gid, AtFlags.SymlinkNoFollow) != 0)
                 throw SyscallException.FromLastError("lchown", path);

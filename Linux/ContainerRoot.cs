@@ -1,4 +1,3 @@
-using System.Text;
 using Wsd.Interop;
 
 namespace Wsd.Linux;
@@ -19,7 +18,7 @@ public static unsafe class ContainerRoot
     /// </summary>
     public static void PrepareDevices(string procRoot, int pid, uint owner)
     {
-        int dev = OpenInRoot(procRoot, pid, "dev");
+        int dev = OpenInRoot(procRoot, pid, "dev", OpenFlags.ReadOnly);
         try
         {
             if (!Exists(dev, "kmsg"))
@@ -105,13 +104,13 @@ public static unsafe class ContainerRoot
     static bool Exists(int dir, string name)
     {
         var buffer = new StatxBuffer();
-        fixed (byte* p = Z(name))
+        fixed (byte* p = CStrings.Of(name))
             return Libc.Statx(dir, p, AtFlags.SymlinkNoFollow, StatxMask.BasicStats, &buffer) == 0;
     }
 
     static void MakeDirectory(int dir, string name)
     {
-        fixed (byte* p = Z(name))
+        fixed (byte* p = CStrings.Of(name))
         {
             if (Libc.MkdirAt(dir, p, 0x1ED) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
                 throw SyscallException.FromLastError("mkdirat", "/dev/" + name);
@@ -121,7 +120,7 @@ public static unsafe class ContainerRoot
     // mknod, then chmod (mknod's mode passes the umask) and chown; an existing node is kept and fixed up.
     static void Create(int dir, string name, uint mode, ulong device, uint owner)
     {
-        fixed (byte* p = Z(name))
+        fixed (byte* p = CStrings.Of(name))
         {
             if (Libc.MknodAt(dir, p, mode, device) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
                 throw SyscallException.FromLastError("mknodat", "/dev/" + name);
@@ -132,17 +131,21 @@ public static unsafe class ContainerRoot
         }
     }
 
-    static int OpenInRoot(string procRoot, int pid, string path)
+    /// <summary>
+    /// Opens <paramref name="path"/> (relative) inside process <paramref name="pid"/>'s root with
+    /// openat2 RESOLVE_IN_ROOT: "..", absolute symlinks and magic links all stay inside that root.
+    /// </summary>
+    public static int OpenInRoot(string procRoot, int pid, string path, int flags)
     {
         int root = Directories.Open(Path.Combine(procRoot, pid.ToString(), "root"));
         try
         {
             var how = new OpenHow
             {
-                Flags = (ulong)(OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec),
+                Flags = (ulong)(flags | OpenFlags.Directory | OpenFlags.CloseOnExec),
                 Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks,
             };
-            fixed (byte* p = Z(path))
+            fixed (byte* p = CStrings.Of(path))
             {
                 int fd = Libc.OpenAt2(root, p, &how);
                 return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2", "/" + path + " in the container");
@@ -153,6 +156,4 @@ public static unsafe class ContainerRoot
             Libc.Close(root);
         }
     }
-
-    static byte[] Z(string s) => Encoding.UTF8.GetBytes(s + "\0");
 }

@@ -14,6 +14,9 @@ public sealed class NamespaceHelper(string executable, string procRoot)
 {
     static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
+    /// <summary>The helper's exit status for a target the caller sent that cannot be used (INVALID_ARGUMENT).</summary>
+    public const int BadTargetExit = 3;
+
     public sealed record Result(int ExitCode, string Error);
 
     public async Task<Result> RunInPidNamespaceOfAsync(int pid, IReadOnlyList<string> args, CancellationToken cancellationToken)
@@ -23,16 +26,7 @@ public sealed class NamespaceHelper(string executable, string procRoot)
         {
             try
             {
-                string ns = Path.Combine(procRoot, pid.ToString(), "ns", "pid");
-                int fd = Directories.OpenFile(ns);
-                try
-                {
-                    MountCalls.Join(fd, MountCalls.NewPid, ns);
-                }
-                finally
-                {
-                    Libc.Close(fd);
-                }
+                MountCalls.Join(Path.Combine(procRoot, pid.ToString(), "ns", "pid"), MountCalls.NewPid);
                 var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
                 start.Environment.Clear();
                 foreach (var arg in args)

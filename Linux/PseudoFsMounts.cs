@@ -1,4 +1,3 @@
-using System.Text;
 using Wsd.Interop;
 
 namespace Wsd.Linux;
@@ -131,45 +130,18 @@ public static unsafe class PseudoFsMounts
         MountCalls.MountFs(path, path, null, MountCalls.Bind | MountCalls.Remount | MountCalls.ReadOnly | MountCalls.Recursive);
     }
 
-    static void Join(string procRoot, int pid, string ns, int type)
-    {
-        string path = Path.Combine(procRoot, pid.ToString(), "ns", ns);
-        int fd = Directories.OpenFile(path);
-        try
-        {
-            MountCalls.Join(fd, type, path);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-    }
+    static void Join(string procRoot, int pid, string ns, int type) =>
+        MountCalls.Join(Path.Combine(procRoot, pid.ToString(), "ns", ns), type);
 
     static int OpenInRoot(string procRoot, int pid, string relative, string target)
     {
-        string root = Path.Combine(procRoot, pid.ToString(), "root");
-        int rootFd = Directories.Open(root);
         try
         {
-            var how = new OpenHow
-            {
-                Flags = (ulong)(OpenFlags.Path | OpenFlags.Directory | OpenFlags.CloseOnExec),
-                Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks,
-            };
-            fixed (byte* p = Encoding.UTF8.GetBytes(relative + "\0"))
-            {
-                int fd = Libc.OpenAt2(rootFd, p, &how);
-                if (fd < 0)
-                {
-                    var e = SyscallException.FromLastError("openat2", target);
-                    throw new BadTargetException($"target {target} cannot be used in the workspace: {e.Message}");
-                }
-                return fd;
-            }
+            return ContainerRoot.OpenInRoot(procRoot, pid, relative, OpenFlags.Path);
         }
-        finally
+        catch (SyscallException e)
         {
-            Libc.Close(rootFd);
+            throw new BadTargetException($"target {target} cannot be used in the workspace: {e.Message}");
         }
     }
 }

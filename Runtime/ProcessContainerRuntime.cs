@@ -46,7 +46,7 @@ public sealed class ProcessContainerRuntime(string pidDirectory, string cgroupPa
             whyNot = $"the container of workspace {instanceId} (process {pid}) has exited";
             return null;
         }
-        if (nsPids.Length < 2 || nsPids[^1] != 1)
+        if (!IsContainerInit(nsPids))
         {
             whyNot = $"process {pid} named by {file} is not a container's init (PID 1 of its own PID namespace)";
             return null;
@@ -79,7 +79,7 @@ public sealed class ProcessContainerRuntime(string pidDirectory, string cgroupPa
             .SelectMany(d => File.Exists(Path.Combine(d, "cgroup.procs")) ? File.ReadAllLines(Path.Combine(d, "cgroup.procs")) : [])
             .Select(line => int.TryParse(line, out int pid) ? pid : 0)
             .Select(pid => (Pid: pid, NsPids: pid > 0 ? proc.NsPids(pid) : null))
-            .Where(p => p.NsPids is { Length: >= 2 } ns && ns[^1] == 1)
+            .Where(p => IsContainerInit(p.NsPids))
             .OrderBy(p => p.NsPids!.Length)
             .ToList();
         if (inits.Count == 0)
@@ -90,6 +90,9 @@ public sealed class ProcessContainerRuntime(string pidDirectory, string cgroupPa
         whyNot = "";
         return new WorkspaceContainer(instanceId, inits[0].Pid, inits[0].NsPids!.Length - 1, path);
     }
+
+    // PID 1 of a PID namespace below the node's.
+    static bool IsContainerInit(int[]? nsPids) => nsPids is { Length: >= 2 } && nsPids[^1] == 1;
 
     // The init's cgroup is the container's until PrepareForUserNS and EvacuateCGroup move it down
     // into wsd's own workspace/user subtree; the container's cgroup is the one above that.

@@ -227,13 +227,8 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
     // recursive delete would go through it into the container's files.
     static void RemoveServiceDirectory(string path)
     {
-        string mark = InWorkspace.MarkMount.PathIn(path);
-        if (Directory.Exists(mark))
-        {
-            int errno = Interop.MountCalls.TryUnmount(mark, Interop.MountCalls.Detach);
-            if (errno is not (0 or Interop.Errno.EINVAL or Interop.Errno.ENOENT))
-                throw new IOException($"cannot unmount {mark} before removing it (errno {errno}); it is left in place");
-        }
+        if (InWorkspace.MarkMount.Unmount(path, detach: true) is { } problem)
+            throw new IOException($"{problem}; the service directory is left in place");
         RemoveTree(path);
     }
 

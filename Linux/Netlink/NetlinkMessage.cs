@@ -10,8 +10,7 @@ namespace Wsd.Linux.Netlink;
 /// </summary>
 public sealed class NetlinkMessage
 {
-    public const ushort Request = 0x1, Ack = 0x4, Excl = 0x200, Create = 0x400, Dump = 0x300;
-    const ushort Nested = 0x8000;
+    public const ushort Request = 0x1, Ack = 0x4, Excl = 0x200, Create = 0x400;
 
     readonly List<byte> _bytes = [];
     readonly Stack<int> _nests = new();
@@ -24,7 +23,7 @@ public sealed class NetlinkMessage
         BinaryPrimitives.WriteUInt32LittleEndian(Slice(8, 4), sequence);
     }
 
-    /// <summary>The family header (ifinfomsg, ifaddrmsg, rtmsg, nfgenmsg) as raw bytes.</summary>
+    /// <summary>The family header (ifinfomsg, ifaddrmsg, rtmsg) as raw bytes.</summary>
     public NetlinkMessage Header(ReadOnlySpan<byte> header)
     {
         Append(header);
@@ -52,20 +51,12 @@ public sealed class NetlinkMessage
         return Attribute(type, bytes);
     }
 
-    /// <summary>Network byte order, as nftables wants its numbers.</summary>
-    public NetlinkMessage UInt32BigEndian(ushort type, uint value)
-    {
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-        return Attribute(type, bytes);
-    }
-
-    /// <summary>Opens a nested attribute; <paramref name="flagNested"/> sets NLA_F_NESTED (nftables wants it, rtnetlink does not mind).</summary>
-    public NetlinkMessage Begin(ushort type, bool flagNested = false)
+    /// <summary>Opens a nested attribute, closed by <see cref="End"/>.</summary>
+    public NetlinkMessage Begin(ushort type)
     {
         _nests.Push(_bytes.Count);
         Span<byte> head = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt16LittleEndian(head[2..], (ushort)(type | (flagNested ? Nested : 0)));
+        BinaryPrimitives.WriteUInt16LittleEndian(head[2..], type);
         Append(head);
         return this;
     }

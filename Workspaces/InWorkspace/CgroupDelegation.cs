@@ -41,7 +41,10 @@ public sealed class CgroupDelegation(CgroupV2 cgroups, uint owner, ILogger<Cgrou
         }
     }
 
-    string ContainerCgroup(WorkspaceContainer container)
+    string ContainerCgroup(WorkspaceContainer container) => ContainerCgroupDirectory(cgroups, container);
+
+    /// <summary>The container's cgroup directory; NOT_FOUND when it is not (or no longer) there.</summary>
+    internal static string ContainerCgroupDirectory(CgroupV2 cgroups, WorkspaceContainer container)
     {
         try
         {

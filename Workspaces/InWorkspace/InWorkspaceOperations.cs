@@ -145,7 +145,7 @@ public sealed class InWorkspaceOperations(
         {
             throw new WsdException(ErrorCode.Internal, $"cannot {verb} {kind}: {e.Message}", e);
         }
-        if (result.ExitCode == 3)
+        if (result.ExitCode == NamespaceHelper.BadTargetExit)
             throw new WsdException(ErrorCode.InvalidArgument, result.Error);
         if (result.ExitCode != 0)
             throw new WsdException(ErrorCode.Internal, $"cannot {verb} {(kind == "nfs4" ? "nfs" : kind)}: {result.Error}");

@@ -13,11 +13,11 @@ public static class MarkMount
 
     public static string PathIn(string serviceDirectory) => Path.Combine(serviceDirectory, Name);
 
-    /// <summary>Unmounts the mark; null on success, else why not.</summary>
-    public static string? Unmount(string serviceDirectory)
+    /// <summary>Unmounts the mark (lazily with <paramref name="detach"/>); null on success, else why not.</summary>
+    public static string? Unmount(string serviceDirectory, bool detach = false)
     {
         string mark = PathIn(serviceDirectory);
-        int errno = MountCalls.TryUnmount(mark, 0);
+        int errno = MountCalls.TryUnmount(mark, detach ? MountCalls.Detach : 0);
         return errno switch
         {
             0 or Errno.EINVAL or Errno.ENOENT => null, // EINVAL: not a mount point (any more)

@@ -26,17 +26,7 @@ public sealed class ResourceUsage(CgroupV2 cgroups, string procRoot)
     {
         if (!cgroups.IsUnified)
             throw new WsdException(ErrorCode.FailedPrecondition, $"only cgroups v2 is supported; {cgroups.Root} is not a cgroup v2 hierarchy");
-        string directory;
-        try
-        {
-            directory = cgroups.DirectoryOf(container.CgroupPath);
-        }
-        catch (IOException e)
-        {
-            throw new WsdException(ErrorCode.NotFound, $"cannot find workspace container cgroup: {e.Message}", e);
-        }
-        if (!Directory.Exists(directory))
-            throw new WsdException(ErrorCode.NotFound, $"cannot find workspace container cgroup {directory}");
+        string directory = CgroupDelegation.ContainerCgroupDirectory(cgroups, container);
         try
         {
             long cpuUsed = await CpuUsedAsync(container, directory, cancellationToken);
