@@ -85,6 +85,7 @@ public static class Program
         builder.Services.AddSingleton(new Workspaces.InWorkspace.ResourceUsage(cgroups, config.Runtime.Proc));
         builder.Services.AddSingleton(new Linux.NamespaceHelper(Environment.ProcessPath ?? "/proc/self/exe", config.Runtime.Proc));
         builder.Services.AddSingleton<Workspaces.InWorkspace.InWorkspaceOperations>();
+        builder.Services.AddSingleton<Workspaces.InWorkspace.WorkspaceNetwork>();
         builder.Services.AddSingleton<WorkspaceLimitsInterceptor>();
 
         builder.Services.AddGrpc(grpc =>

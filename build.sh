@@ -15,9 +15,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Packages by name: the AOT linker (clang, which brings binutils and libc6-dev), OpenSSL and zlib
 # headers/archives for static linking, and the real tools the tests and benchmarks drive (GNU tar
 # and bsdtar as archive peers, setfattr/getfattr, /usr/bin/time for peak RSS), and the kernel lab's
-# QEMU, busybox for its guest, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images.
+# QEMU, busybox for its guest, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images;
+# iproute2 and nftables to set up and read back the networks the tests make; containerd and runc
+# for the containerd runtime provider's tests (started by the tests, never as a service).
 apt_packages=(clang libc6-dev libssl-dev zlib1g-dev git tar libarchive-tools attr zstd time ca-certificates
-  qemu-system-x86 busybox-static cpio kmod xfsprogs)
+  qemu-system-x86 busybox-static cpio kmod xfsprogs iproute2 nftables containerd runc)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -43,6 +43,8 @@ public static class ConfigValidator
             problems.Add($"runtime.kind: '{config.Runtime.Kind}' is not one of process");
         if (config.Runtime.FsShift is not ("idmapped" or "shiftfs"))
             problems.Add($"runtime.fsShift: '{config.Runtime.FsShift}' is not one of idmapped, shiftfs");
+        if (!WorkspaceCidr.TryParse(config.Runtime.WorkspaceCidr, out _, out string cidrProblem))
+            problems.Add($"runtime.workspaceCidr: {cidrProblem}");
         if (config.Runtime.RootRange.Size == 0)
             problems.Add("runtime.rootRange.size: must be at least 1");
         foreach (var range in (IEnumerable<IdRangeConfig>)[config.Runtime.RootRange, .. config.Runtime.UserRanges])

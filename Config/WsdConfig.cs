@@ -148,6 +148,13 @@ public sealed class RuntimeConfig
 
     /// <summary>The host IDs WriteIDMapping may map other container IDs to (upstream: 100000, 70000 IDs).</summary>
     public List<IdRangeConfig> UserRanges { get; set; } = [new() { Start = 100000, Size = 70000 }];
+
+    /// <summary>
+    /// The addresses SetupPairVeths gives a workspace's veth pair (REF §7.12): <c>veth0</c> in the
+    /// pod's network namespace gets the address after the one written, the workspace's <c>eth0</c>
+    /// the one after that. Every workspace uses the same range; each pod is its own network.
+    /// </summary>
+    public string WorkspaceCidr { get; set; } = "10.0.5.0/30";
 }
 
 public sealed class ProcessRuntimeConfig

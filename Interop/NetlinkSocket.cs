@@ -11,7 +11,7 @@ namespace Wsd.Interop;
 public sealed unsafe partial class NetlinkSocket : IDisposable
 {
     const int AfNetlink = 16, SockRaw = 3, SockCloexec = 0x80000;
-    public const int Route = 0;
+    public const int Route = 0, Netfilter = 12;
     const ushort NlmsgError = 2, NlmsgDone = 3;
 
     readonly int _fd;

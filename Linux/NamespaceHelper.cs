@@ -21,25 +21,15 @@ public sealed class NamespaceHelper(string executable, string procRoot)
 
     public async Task<Result> RunInPidNamespaceOfAsync(int pid, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
-        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
+        using var process = await NamespaceThread.RunAsync("wsd-ns-helper", () =>
         {
-            try
-            {
-                MountCalls.Join(Path.Combine(procRoot, pid.ToString(), "ns", "pid"), MountCalls.NewPid);
-                var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-                start.Environment.Clear();
-                foreach (var arg in args)
-                    start.ArgumentList.Add(arg);
-                started.SetResult(Process.Start(start)!);
-            }
-            catch (Exception e)
-            {
-                started.SetException(e);
-            }
-        }) { IsBackground = true, Name = "wsd-ns-helper" };
-        thread.Start();
-        using var process = await started.Task;
+            MountCalls.Join(Path.Combine(procRoot, pid.ToString(), "ns", "pid"), MountCalls.NewPid);
+            var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            start.Environment.Clear();
+            foreach (var arg in args)
+                start.ArgumentList.Add(arg);
+            return Process.Start(start)!;
+        });
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         try

@@ -10,7 +10,7 @@ namespace Wsd.Services;
 /// iws.InWorkspaceService, served only on workspace sockets (REF §7): the socket a call comes in
 /// on names the workspace, nothing in the request does. The work is in <see cref="InWorkspaceOperations"/>.
 /// </summary>
-public sealed class InWorkspaceService(InWorkspaceOperations operations) : Api.Iws.InWorkspaceService.InWorkspaceServiceBase
+public sealed class InWorkspaceService(InWorkspaceOperations operations, WorkspaceNetwork network) : Api.Iws.InWorkspaceService.InWorkspaceServiceBase
 {
     /// <summary>The workspace whose socket the call came in on (the listener guard admits no other calls).</summary>
     internal static string WorkspaceOf(ServerCallContext context) =>
@@ -90,8 +90,11 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations) : Api.I
     public override Task<WipingTeardownResponse> WipingTeardown(WipingTeardownRequest request, ServerCallContext context) =>
         Task.FromResult(new WipingTeardownResponse { Success = !request.DoWipe || operations.Teardown(WorkspaceOf(context)) });
 
-    public override Task<SetupPairVethsResponse> SetupPairVeths(SetupPairVethsRequest request, ServerCallContext context) =>
-        throw Unimplemented.Method(nameof(SetupPairVeths));
+    public override async Task<SetupPairVethsResponse> SetupPairVeths(SetupPairVethsRequest request, ServerCallContext context)
+    {
+        await network.SetupPairVethsAsync(WorkspaceOf(context), request.Pid);
+        return new SetupPairVethsResponse();
+    }
 
     public override async Task<WorkspaceInfoResponse> WorkspaceInfo(WorkspaceInfoRequest request, ServerCallContext context) =>
         InfoResponse(await operations.WorkspaceInfoAsync(WorkspaceOf(context), context.CancellationToken));

@@ -10,7 +10,7 @@ namespace Wsd.Linux.Netlink;
 /// </summary>
 public sealed class NetlinkMessage
 {
-    public const ushort Request = 0x1, Ack = 0x4, Excl = 0x200, Create = 0x400;
+    public const ushort Request = 0x1, Ack = 0x4, Replace = 0x100, Excl = 0x200, Create = 0x400, AppendRule = 0x800;
 
     readonly List<byte> _bytes = [];
     readonly Stack<int> _nests = new();
@@ -48,6 +48,14 @@ public sealed class NetlinkMessage
     {
         Span<byte> bytes = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
+        return Attribute(type, bytes);
+    }
+
+    /// <summary>A 32-bit attribute in network byte order, as nfnetlink's families expect.</summary>
+    public NetlinkMessage UInt32BigEndian(ushort type, uint value)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
         return Attribute(type, bytes);
     }
 

@@ -10,7 +10,7 @@ namespace Wsd.Linux.Netlink;
 /// </summary>
 public sealed class Rtnetlink : IDisposable
 {
-    const ushort NewLink = 16, GetLink = 18, NewAddr = 20, NewRoute = 24;
+    const ushort NewLink = 16, DelLink = 17, GetLink = 18, NewAddr = 20, NewRoute = 24;
     const ushort IflaIfname = 3, IflaMtu = 4, IflaLinkinfo = 18, IflaNetNsFd = 28, InfoKind = 1, InfoData = 2, VethPeer = 1;
     const ushort IfaAddress = 1, IfaLocal = 2, RtaOif = 4, RtaGateway = 5;
     const uint IffUp = 1;
@@ -28,6 +28,27 @@ public sealed class Rtnetlink : IDisposable
         int index = BinaryPrimitives.ReadInt32LittleEndian(reply.AsSpan(16 + 4));
         uint mtu = NetlinkMessage.Attributes(reply, 16).Where(a => a.Type == IflaMtu).Select(a => BinaryPrimitives.ReadUInt32LittleEndian(a.Payload)).FirstOrDefault();
         return (index, mtu);
+    }
+
+    /// <summary>The index and MTU of link <paramref name="name"/>, or null when this namespace has none.</summary>
+    public (int Index, uint Mtu)? FindLink(string name)
+    {
+        try
+        {
+            return Link(name);
+        }
+        catch (SyscallException e) when (e.Errno == Errno.ENODEV)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes link <paramref name="index"/>; for a veth, its peer in whichever namespace goes with it.</summary>
+    public void DeleteLink(int index)
+    {
+        uint sequence = _socket.NextSequence();
+        var message = new NetlinkMessage(DelLink, NetlinkMessage.Request | NetlinkMessage.Ack, sequence).Header(LinkHeader(index, 0, 0));
+        _socket.Exchange(message.ToArray(), $"RTM_DELLINK {index}", sequence);
     }
 
     /// <summary>Creates veth <paramref name="name"/> here with its peer <paramref name="peerName"/> in the namespace <paramref name="peerNamespace"/> refers to.</summary>
@@ -73,7 +94,7 @@ public sealed class Rtnetlink : IDisposable
     {
         uint sequence = _socket.NextSequence();
         ReadOnlySpan<byte> header = [AfInet, 0, 0, 0, 254 /* main table */, 3 /* boot */, 0 /* universe */, 1 /* unicast */, 0, 0, 0, 0];
-        var message = new NetlinkMessage(NewRoute, NetlinkMessage.Request | NetlinkMessage.Ack | NetlinkMessage.Create | 0x100 /* replace */, sequence)
+        var message = new NetlinkMessage(NewRoute, NetlinkMessage.Request | NetlinkMessage.Ack | NetlinkMessage.Create | NetlinkMessage.Replace, sequence)
             .Header(header)
             .Attribute(RtaGateway, gateway.GetAddressBytes())
             .UInt32(RtaOif, (uint)index);

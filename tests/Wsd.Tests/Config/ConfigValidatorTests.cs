@@ -76,4 +76,30 @@ public class ConfigValidatorTests
     [Fact]
     public void NonPositiveGracePeriodIsRefused() =>
         Assert.Single(Problems(c => c.Service.ShutdownGracePeriod = TimeSpan.Zero));
+
+    [Theory]
+    [InlineData("10.0.5.0/31", "is not big enough")]
+    [InlineData("10.0.5.0/32", "is not big enough")]
+    [InlineData("10.0.5.1/30", "is not big enough")] // base+2 would be the broadcast address
+    [InlineData("10.0.5.0", "is not an IPv4 CIDR")]
+    [InlineData("fd00::/64", "is not an IPv4 CIDR")]
+    [InlineData("10.0.5.0/33", "is not an IPv4 CIDR")]
+    public void AWorkspaceCidrWithoutRoomForTheVethPairIsNamed(string cidr, string why)
+    {
+        var problem = Assert.Single(Problems(c => c.Runtime.WorkspaceCidr = cidr));
+
+        Assert.StartsWith("runtime.workspaceCidr:", problem);
+        Assert.Contains(why, problem);
+    }
+
+    [Theory]
+    [InlineData("10.0.5.0/30", "10.0.5.1", "10.0.5.2", 30)]
+    [InlineData("10.0.5.4/24", "10.0.5.5", "10.0.5.6", 24)] // the address as written is the base, as upstream
+    [InlineData("172.16.0.0/12", "172.16.0.1", "172.16.0.2", 12)]
+    public void TheVethPairTakesTheTwoAddressesAfterTheOneWritten(string cidr, string veth, string peer, int prefix)
+    {
+        var parsed = WorkspaceCidr.Parse(cidr);
+
+        Assert.Equal((veth, peer, prefix), (parsed.Veth.ToString(), parsed.Peer.ToString(), parsed.PrefixLength));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Wsd.Interop;
@@ -10,60 +9,18 @@ namespace Wsd.Tests.Linux;
 /// <summary>rtnetlink from C# against real network namespaces made by the test: a veth pair across two of them, addresses, routes, traffic.</summary>
 public sealed class RtnetlinkTests : IDisposable
 {
-    readonly List<Process> _namespaces = [];
+    readonly NetworkNamespaces _namespaces = new();
 
-    public void Dispose()
-    {
-        foreach (var process in _namespaces)
-        {
-            process.Kill();
-            process.WaitForExit();
-            process.Dispose();
-        }
-    }
+    public void Dispose() => _namespaces.Dispose();
 
-    int NewNetworkNamespace()
-    {
-        Tools.RequireRoot("network namespaces");
-        var process = Process.Start(new ProcessStartInfo("unshare", ["--net", "sleep", "1000"]) { UseShellExecute = false })!;
-        _namespaces.Add(process);
-        while (File.ReadAllText($"/proc/{process.Id}/comm").Trim() != "sleep")
-            Thread.Sleep(10);
-        return process.Id;
-    }
+    static T In<T>(int pid, Func<T> action) => NetworkNamespaces.In(pid, action);
 
-    // Namespace work on a thread of its own: setns changes only the calling thread.
-    static T In<T>(int pid, Func<T> action)
-    {
-        T result = default!;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                int fd = Directories.OpenFile($"/proc/{pid}/ns/net");
-                MountCalls.Join(fd, MountCalls.NewNet, "net");
-                Libc.Close(fd);
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        return failure is null ? result : throw failure;
-    }
-
-    static string Ip(int pid, params string[] args) => Tools.Ok("nsenter", "/", ["-t", pid.ToString(), "-n", "ip", .. args]);
+    static string Ip(int pid, params string[] args) => NetworkNamespaces.Ip(pid, args);
 
     [Fact]
     public async Task AVethPairAcrossNamespacesCarriesTraffic()
     {
-        Tools.Require("nsenter", "util-linux");
-        Tools.Require("ip", "iproute2");
-        int pod = NewNetworkNamespace(), workspace = NewNetworkNamespace();
+        int pod = _namespaces.Create(), workspace = _namespaces.Create();
         int workspaceNs = Directories.OpenFile($"/proc/{workspace}/ns/net");
         try
         {

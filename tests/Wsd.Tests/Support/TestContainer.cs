@@ -6,15 +6,18 @@ namespace Wsd.Tests.Support;
 /// A "workspace container" made of real kernel objects for the in-workspace tests: an init process
 /// in new PID, mount, UTS, IPC and network namespaces, chrooted into a private busybox rootfs, in a
 /// cgroup of its own under the host's cgroup v2 hierarchy; and a child of it in a new user
-/// namespace with no ID maps yet, as workspacekit's ring1 is before it asks for them. The init's
-/// node PID goes into the pid file the <c>process</c> runtime provider reads.
+/// namespace with no ID maps yet, as workspacekit's ring1 is before it asks for them, and one in a
+/// network namespace of its own, as ring1 is before SetupPairVeths. The init's node PID goes into
+/// the pid file the <c>process</c> runtime provider reads.
 /// </summary>
 public sealed class TestContainer : IAsyncDisposable
 {
     readonly Process _unshare;
 
-    TestContainer(Process unshare, string rootfs, string cgroup, int pid, int childPid, int childHostPid)
+    TestContainer(Process unshare, string rootfs, string cgroup, int pid, int childPid, int childHostPid, int netChildPid, int netChildHostPid)
     {
+        NetChildPid = netChildPid;
+        NetChildHostPid = netChildHostPid;
         _unshare = unshare;
         Rootfs = rootfs;
         CgroupDirectory = cgroup;
@@ -31,6 +34,9 @@ public sealed class TestContainer : IAsyncDisposable
     /// <summary>The user-namespace child's PID inside the container, and as the node sees it.</summary>
     public int ChildPid { get; }
     public int ChildHostPid { get; }
+    /// <summary>The PID inside the container, and as the node sees it, of a process in a network namespace of its own.</summary>
+    public int NetChildPid { get; }
+    public int NetChildHostPid { get; }
 
     /// <summary>The container's mount table as its processes see it: (mount point, fs type, mount options).</summary>
     public IReadOnlyList<(string MountPoint, string Type, string Options)> Mounts() =>
@@ -70,6 +76,8 @@ public sealed class TestContainer : IAsyncDisposable
         // starts the child in a user namespace of its own. Scripts in files: no quoting across shells.
         File.WriteAllText(Path.Combine(rootfs, "init.sh"),
             "umount -l /.oldroot && rmdir /.oldroot && mount -t proc proc /proc || exit 1\n" +
+            "unshare -n sleep 100000 &\n" +
+            "echo $! > /run/net.pid\n" +
             "unshare -U sleep 100000 &\n" +
             "echo $! > /run/child.pid\n" +
             "exec sleep 100000\n");
@@ -116,9 +124,11 @@ public sealed class TestContainer : IAsyncDisposable
         }
         int childPid = int.Parse(File.ReadAllText(childFile).Trim());
         int childHostPid = ChildrenOf(pid).Single(p => NsPids(p)[^1] == childPid);
+        int netChildPid = int.Parse(File.ReadAllText(Path.Combine(rootfs, "run", "net.pid")).Trim());
+        int netChildHostPid = ChildrenOf(pid).Single(p => NsPids(p)[^1] == netChildPid);
         Directory.CreateDirectory(pidDirectory);
         File.WriteAllText(Path.Combine(pidDirectory, instanceId + ".pid"), pid + "\n");
-        return new TestContainer(unshare, rootfs, cgroup, pid, childPid, childHostPid);
+        return new TestContainer(unshare, rootfs, cgroup, pid, childPid, childHostPid, netChildPid, netChildHostPid);
     }
 
     static int[] ChildrenOf(int pid) =>
