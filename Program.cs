@@ -77,7 +77,17 @@ public static class Program
         // In-workspace service: the container runtime and what the workspace socket may ask of it.
         var proc = new Linux.ProcFs(config.Runtime.Proc);
         var cgroups = new Linux.CgroupV2(config.Runtime.CgroupRoot);
-        builder.Services.AddSingleton<Runtime.IContainerRuntime>(new Runtime.ProcessContainerRuntime(config.Runtime.Process.PidDirectory, config.Runtime.Process.CgroupPattern, cgroups, proc));
+        if (config.Runtime.Kind == "containerd")
+        {
+            builder.Services.AddSingleton(s => new Runtime.Containerd.ContainerdRuntime(config.Runtime.Containerd, proc,
+                s.GetRequiredService<ILogger<Runtime.Containerd.ContainerdRuntime>>()));
+            builder.Services.AddSingleton<Runtime.IContainerRuntime>(s => s.GetRequiredService<Runtime.Containerd.ContainerdRuntime>());
+            builder.Services.AddHostedService(s => s.GetRequiredService<Runtime.Containerd.ContainerdRuntime>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<Runtime.IContainerRuntime>(new Runtime.ProcessContainerRuntime(config.Runtime.Process.PidDirectory, config.Runtime.Process.CgroupPattern, cgroups, proc));
+        }
         builder.Services.AddSingleton(s => new Workspaces.InWorkspace.WorkspaceContainers(s.GetRequiredService<Runtime.IContainerRuntime>(), proc));
         builder.Services.AddSingleton(new Workspaces.InWorkspace.IdMappingRules(config.Runtime.RootRange, config.Runtime.UserRanges));
         builder.Services.AddSingleton(s => new Workspaces.InWorkspace.CgroupDelegation(cgroups, config.Runtime.RootRange.Start,

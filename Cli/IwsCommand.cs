@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using Wsd.Api.Iws;
+using Wsd.Runtime;
 
 namespace Wsd.Cli;
 

@@ -39,8 +39,12 @@ public static class ConfigValidator
             problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
         if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
             problems.Add("content.backup.maxWait: must be positive");
-        if (config.Runtime.Kind != "process")
-            problems.Add($"runtime.kind: '{config.Runtime.Kind}' is not one of process");
+        if (config.Runtime.Kind is not ("process" or "containerd"))
+            problems.Add($"runtime.kind: '{config.Runtime.Kind}' is not one of process, containerd");
+        if (config.Runtime.Kind == "containerd" && config.Runtime.Containerd.Socket.Length == 0)
+            problems.Add("runtime.containerd.socket: must name containerd's socket");
+        if (config.Runtime.Containerd.WaitForContainer < TimeSpan.Zero)
+            problems.Add("runtime.containerd.waitForContainer: must not be negative");
         if (config.Runtime.FsShift is not ("idmapped" or "shiftfs"))
             problems.Add($"runtime.fsShift: '{config.Runtime.FsShift}' is not one of idmapped, shiftfs");
         if (!WorkspaceCidr.TryParse(config.Runtime.WorkspaceCidr, out _, out string cidrProblem))

@@ -129,10 +129,15 @@ public sealed class LocalStorageConfig
 
 public sealed class RuntimeConfig
 {
-    /// <summary><c>process</c>: each workspace container's init PID is in a file the runtime writes.</summary>
+    /// <summary>
+    /// <c>process</c>: each workspace container's init PID is in a file (or cgroup) the runtime
+    /// writes; <c>containerd</c>: containerd's API on its socket names the container (REF §7.1).
+    /// </summary>
     public string Kind { get; set; } = "process";
 
     public ProcessRuntimeConfig Process { get; set; } = new();
+
+    public ContainerdRuntimeConfig Containerd { get; set; } = new();
 
     /// <summary>Where the cgroup v2 hierarchy is mounted (upstream's cgroupBasePath).</summary>
     public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
@@ -172,6 +177,28 @@ public sealed class ProcessRuntimeConfig
     /// in that subtree that is PID 1 of the outermost PID namespace there. Empty: pid files only.
     /// </summary>
     public string CgroupPattern { get; set; } = "";
+}
+
+public sealed class ContainerdRuntimeConfig
+{
+    /// <summary>containerd's gRPC socket (upstream's containerRuntime.containerd.socket).</summary>
+    public string Socket { get; set; } = "/run/containerd/containerd.sock";
+
+    /// <summary>The containerd namespace the kubelet's containers are in.</summary>
+    public string Namespace { get; set; } = "k8s.io";
+
+    /// <summary>containerd's state directory: a task's root file system is &lt;state&gt;/io.containerd.runtime.v2.task/&lt;namespace&gt;/&lt;id&gt;/rootfs.</summary>
+    public string State { get; set; } = "/run/containerd";
+
+    /// <summary>
+    /// The Kubernetes namespace of workspace pods: a pod elsewhere with a workspace's labels is not
+    /// that workspace (upstream indexed any, REF §9.2 item 11). Empty: any namespace.
+    /// </summary>
+    public string PodNamespace { get; set; } = "default";
+
+    /// <summary>How long a call waits for a workspace container that containerd has not reported yet (it may be starting).</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan WaitForContainer { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 public sealed class IdRangeConfig

@@ -13,6 +13,9 @@ namespace Wsd.Runtime;
 /// </summary>
 public sealed class ProcessContainerRuntime(string pidDirectory, string cgroupPattern, CgroupV2 cgroups, ProcFs proc) : IContainerRuntime
 {
+    public ValueTask<(WorkspaceContainer? Container, string WhyNot)> FindAsync(string instanceId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult((Find(instanceId, out string whyNot), whyNot));
+
     public WorkspaceContainer? Find(string instanceId, out string whyNot)
     {
         string file = Path.Combine(pidDirectory, instanceId + ".pid");
@@ -92,7 +95,7 @@ public sealed class ProcessContainerRuntime(string pidDirectory, string cgroupPa
     }
 
     // PID 1 of a PID namespace below the node's.
-    static bool IsContainerInit(int[]? nsPids) => nsPids is { Length: >= 2 } && nsPids[^1] == 1;
+    internal static bool IsContainerInit(int[]? nsPids) => nsPids is { Length: >= 2 } && nsPids[^1] == 1;
 
     // The init's cgroup is the container's until PrepareForUserNS and EvacuateCGroup move it down
     // into wsd's own workspace/user subtree; the container's cgroup is the one above that.

@@ -26,26 +26,26 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations, Workspa
         },
     };
 
-    public override Task<PrepareForUserNSResponse> PrepareForUserNS(PrepareForUserNSRequest request, ServerCallContext context)
+    public override async Task<PrepareForUserNSResponse> PrepareForUserNS(PrepareForUserNSRequest request, ServerCallContext context)
     {
-        var shift = operations.PrepareForUserNs(WorkspaceOf(context));
-        return Task.FromResult(new PrepareForUserNSResponse
+        var shift = await operations.PrepareForUserNsAsync(WorkspaceOf(context), context.CancellationToken);
+        return new PrepareForUserNSResponse
         {
             FsShift = shift == InWorkspaceOperations.FsShift.Shiftfs ? FSShiftMethod.Shiftfs : FSShiftMethod.Idmapped,
-        });
+        };
     }
 
-    public override Task<WriteIDMappingResponse> WriteIDMapping(WriteIDMappingRequest request, ServerCallContext context)
+    public override async Task<WriteIDMappingResponse> WriteIDMapping(WriteIDMappingRequest request, ServerCallContext context)
     {
         var entries = request.Mapping.Select(m => new IdMaps.Entry(m.ContainerId, m.HostId, m.Size)).ToList();
-        operations.WriteIdMapping(WorkspaceOf(context), request.Pid, request.Gid, entries);
-        return Task.FromResult(new WriteIDMappingResponse());
+        await operations.WriteIdMappingAsync(WorkspaceOf(context), request.Pid, request.Gid, entries, context.CancellationToken);
+        return new WriteIDMappingResponse();
     }
 
-    public override Task<EvacuateCGroupResponse> EvacuateCGroup(EvacuateCGroupRequest request, ServerCallContext context)
+    public override async Task<EvacuateCGroupResponse> EvacuateCGroup(EvacuateCGroupRequest request, ServerCallContext context)
     {
-        operations.EvacuateCgroup(WorkspaceOf(context));
-        return Task.FromResult(new EvacuateCGroupResponse());
+        await operations.EvacuateCgroupAsync(WorkspaceOf(context), context.CancellationToken);
+        return new EvacuateCGroupResponse();
     }
 
     public override async Task<MountProcResponse> MountProc(MountProcRequest request, ServerCallContext context)
@@ -92,7 +92,7 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations, Workspa
 
     public override async Task<SetupPairVethsResponse> SetupPairVeths(SetupPairVethsRequest request, ServerCallContext context)
     {
-        await network.SetupPairVethsAsync(WorkspaceOf(context), request.Pid);
+        await network.SetupPairVethsAsync(WorkspaceOf(context), request.Pid, context.CancellationToken);
         return new SetupPairVethsResponse();
     }
 

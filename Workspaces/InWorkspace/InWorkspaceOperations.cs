@@ -28,9 +28,9 @@ public sealed class InWorkspaceOperations(
     /// mapping, or shiftfs where configured and present), and its processes moved into a
     /// <c>workspace</c> cgroup with the controllers delegated.
     /// </summary>
-    public FsShift PrepareForUserNs(string instanceId)
+    public async Task<FsShift> PrepareForUserNsAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var container = containers.Require(instanceId, ErrorCode.Internal, "cannot find workspace container");
+        var container = await containers.RequireAsync(instanceId, ErrorCode.Internal, "cannot find workspace container", cancellationToken);
         uint owner = runtime.RootRange.Start;
         try
         {
@@ -84,9 +84,9 @@ public sealed class InWorkspaceOperations(
     }
 
     /// <summary>Writes a user namespace's uid_map or gid_map for a process in the container (REF §7.5).</summary>
-    public void WriteIdMapping(string instanceId, long pid, bool gid, IReadOnlyList<IdMaps.Entry> entries)
+    public async Task WriteIdMappingAsync(string instanceId, long pid, bool gid, IReadOnlyList<IdMaps.Entry> entries, CancellationToken cancellationToken)
     {
-        var container = containers.Require(instanceId, ErrorCode.FailedPrecondition, "cannot find container");
+        var container = await containers.RequireAsync(instanceId, ErrorCode.FailedPrecondition, "cannot find container", cancellationToken);
         idRules.Check(entries, gid);
         int hostPid = containers.ResolvePid(container, pid);
         try
@@ -102,18 +102,18 @@ public sealed class InWorkspaceOperations(
     }
 
     /// <summary>Moves the workspace's processes into workspace/user and hands that subtree over (REF §7.6); a no-op without cgroup v2.</summary>
-    public void EvacuateCgroup(string instanceId)
+    public async Task EvacuateCgroupAsync(string instanceId, CancellationToken cancellationToken)
     {
         if (!cgroups.Unified)
             return;
-        var container = containers.Require(instanceId, ErrorCode.NotFound, "cannot find workspace container");
+        var container = await containers.RequireAsync(instanceId, ErrorCode.NotFound, "cannot find workspace container", cancellationToken);
         cgroups.CreateUserCgroup(container);
     }
 
-    public Task<ResourceUsage.Figures> WorkspaceInfoAsync(string instanceId, CancellationToken cancellationToken)
+    public async Task<ResourceUsage.Figures> WorkspaceInfoAsync(string instanceId, CancellationToken cancellationToken)
     {
-        var container = containers.Require(instanceId, ErrorCode.NotFound, "cannot find workspace container");
-        return resources.ReadAsync(container, cancellationToken);
+        var container = await containers.RequireAsync(instanceId, ErrorCode.NotFound, "cannot find workspace container", cancellationToken);
+        return await resources.ReadAsync(container, cancellationToken);
     }
 
     /// <summary>
@@ -125,7 +125,7 @@ public sealed class InWorkspaceOperations(
         NfsMountRequest.Checked? nfs = null)
     {
         string verb = unmount ? "umount" : "mount";
-        var container = containers.Require(instanceId, ErrorCode.FailedPrecondition, "cannot find workspace container");
+        var container = await containers.RequireAsync(instanceId, ErrorCode.FailedPrecondition, "cannot find workspace container", cancellationToken);
         try
         {
             PseudoFsMounts.RelativeTarget(target);

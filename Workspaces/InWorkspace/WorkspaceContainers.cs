@@ -15,8 +15,11 @@ public sealed class WorkspaceContainers(IContainerRuntime runtime, ProcFs proc)
     public ProcFs Proc => proc;
 
     /// <summary>The workspace's running container, or <paramref name="code"/> with the reason.</summary>
-    public WorkspaceContainer Require(string instanceId, ErrorCode code, string what) =>
-        runtime.Find(instanceId, out string whyNot) ?? throw new WsdException(code, $"{what}: {whyNot}");
+    public async Task<WorkspaceContainer> RequireAsync(string instanceId, ErrorCode code, string what, CancellationToken cancellationToken)
+    {
+        var (container, whyNot) = await runtime.FindAsync(instanceId, cancellationToken);
+        return container ?? throw new WsdException(code, $"{what}: {whyNot}");
+    }
 
     /// <summary>The node PID of in-container PID <paramref name="pid"/>; INVALID_ARGUMENT when the container has no such process.</summary>
     public int ResolvePid(WorkspaceContainer container, long pid)

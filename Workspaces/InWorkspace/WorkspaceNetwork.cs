@@ -18,10 +18,10 @@ public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConf
 {
     const string PodInterface = "eth0", Veth = "veth0", Peer = "eth0", NatTable = "nat";
 
-    public async Task SetupPairVethsAsync(string instanceId, long pid)
+    public async Task SetupPairVethsAsync(string instanceId, long pid, CancellationToken cancellationToken)
     {
         var cidr = WorkspaceCidr.Parse(runtime.WorkspaceCidr);
-        var container = containers.Require(instanceId, ErrorCode.Internal, "cannot find workspace container");
+        var container = await containers.RequireAsync(instanceId, ErrorCode.Internal, "cannot find workspace container", cancellationToken);
         int hostPid = containers.ResolvePid(container, pid);
         int podNs = OpenNetworkNamespace(container.Pid, "the workspace container"), innerNs = -1;
         try

@@ -73,7 +73,7 @@ static class IwsBench
                 await content.InitWorkspaceAsync(BenchClient.Empty($"ws-{w}"));
                 File.WriteAllText(Path.Combine(pids, $"ws-{w}.pid"), $"{init}\n");
             }
-            var sockets = Enumerable.Range(0, workspaces).Select(w => Wsd.Cli.UnixSocketChannel.Create(Path.Combine(dir, "area", $"ws-{w}-daemon", "daemon.sock"))).ToArray();
+            var sockets = Enumerable.Range(0, workspaces).Select(w => Wsd.Runtime.UnixSocketChannel.Create(Path.Combine(dir, "area", $"ws-{w}-daemon", "daemon.sock"))).ToArray();
 
             var idmap = new List<double>();
             for (int i = 0; i < calls; i++)

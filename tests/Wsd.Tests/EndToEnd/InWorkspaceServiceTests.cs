@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Wsd.Api.Iws;
 using Wsd.Api.WsDaemon;
-using Wsd.Cli;
+using Wsd.Runtime;
 using Wsd.Tests.Support;
 
 namespace Wsd.Tests.EndToEnd;

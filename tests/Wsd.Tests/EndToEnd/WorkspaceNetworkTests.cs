@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Grpc.Core;
 using Wsd.Api.Iws;
 using Wsd.Api.WsDaemon;
-using Wsd.Cli;
+using Wsd.Runtime;
 using Wsd.Tests.Support;
 
 namespace Wsd.Tests.EndToEnd;

@@ -3,7 +3,7 @@ using Grpc.Core;
 using Wsd.Api.Iws;
 using Wsd.Api.WsDaemon;
 using Wsd.Config;
-using Wsd.Cli;
+using Wsd.Runtime;
 using Wsd.Tests.Support;
 using Wsd.Workspaces;
 using Microsoft.AspNetCore.Builder;

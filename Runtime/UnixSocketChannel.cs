@@ -1,9 +1,12 @@
 using System.Net.Sockets;
 using Grpc.Net.Client;
 
-namespace Wsd.Cli;
+namespace Wsd.Runtime;
 
-/// <summary>A gRPC channel over a unix socket (HTTP/2 cleartext), as workspacekit connects to daemon.sock.</summary>
+/// <summary>
+/// A gRPC channel over a unix socket (HTTP/2 cleartext): how wsd reaches containerd, and how
+/// workspacekit (and <c>wsd iws</c>) reach a workspace's daemon.sock.
+/// </summary>
 public static class UnixSocketChannel
 {
     public static GrpcChannel Create(string socketPath)
