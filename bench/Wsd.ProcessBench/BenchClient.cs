@@ -42,4 +42,13 @@ static class BenchClient
     public static long Memory(int pid, string field) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault(-1);
+
+    /// <summary>The given percentile of timings in seconds.</summary>
+    public static double Percentile(List<double> seconds, int percentile)
+    {
+        var sorted = seconds.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1)];
+    }
+
+    public static string Ms(List<double> seconds, int percentile) => $"{Percentile(seconds, percentile) * 1000:F2} ms";
 }

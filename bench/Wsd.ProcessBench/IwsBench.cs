@@ -106,8 +106,8 @@ static class IwsBench
             Console.WriteLine();
             Console.WriteLine("| call | p50 | p99 | peer | peer p50 | peer p99 |");
             Console.WriteLine("|---|---|---|---|---|---|");
-            Console.WriteLine($"| WriteIDMapping | {Ms(idmap, 50)} | {Ms(idmap, 99)} | write of uid_map from this process | {Ms(direct, 50)} | {Ms(direct, 99)} |");
-            Console.WriteLine($"| MountProc (masked, moved in) | {Ms(mountProc, 50)} | {Ms(mountProc, 99)} | nsenter --mount --pid mount -t proc (unmasked) | {Ms(nsenter, 50)} | {Ms(nsenter, 99)} |");
+            Console.WriteLine($"| WriteIDMapping | {BenchClient.Ms(idmap, 50)} | {BenchClient.Ms(idmap, 99)} | write of uid_map from this process | {BenchClient.Ms(direct, 50)} | {BenchClient.Ms(direct, 99)} |");
+            Console.WriteLine($"| MountProc (masked, moved in) | {BenchClient.Ms(mountProc, 50)} | {BenchClient.Ms(mountProc, 99)} | nsenter --mount --pid mount -t proc (unmasked) | {BenchClient.Ms(nsenter, 50)} | {BenchClient.Ms(nsenter, 99)} |");
             foreach (var socket in sockets)
                 socket.Dispose();
         }
@@ -147,11 +147,5 @@ static class IwsBench
             }
         }
         return inContainer.Select(p => byNsPid[p]).ToArray();
-    }
-
-    static string Ms(List<double> seconds, int percentile)
-    {
-        var sorted = seconds.Order().ToArray();
-        return $"{sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1)] * 1000:F2} ms";
     }
 }

@@ -1,6 +1,6 @@
 using Wsd.ProcessBench;
 
-// usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws]... [--runs N] [--size-mb N] [--small-files N]
+// usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]
 //        Wsd.ProcessBench sft-create DIR ARCHIVE | sft-extract ARCHIVE DIR   (the System.Formats.Tar peer)
 //        Wsd.ProcessBench generate-tree DIR MIB FILES                        (the benchmark's tree, to keep)
 if (args is ["sft-create" or "sft-extract", ..])
@@ -13,7 +13,7 @@ if (args is ["generate-tree", var treeRoot, var treeMiB, var treeFiles])
 }
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws]... [--runs N] [--size-mb N] [--small-files N]");
+    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]");
     return 2;
 }
 string root = args[0];
@@ -51,8 +51,11 @@ foreach (var bench in benches)
         case "iws":
             await IwsBench.RunAsync(root, runsOption ?? 200);
             break;
+        case "veths":
+            await NetworkBench.RunAsync(root, runsOption ?? 50);
+            break;
         default:
-            Console.Error.WriteLine($"unknown benchmark '{bench}'; known: startup, archive, content, storage, iws");
+            Console.Error.WriteLine($"unknown benchmark '{bench}'; known: startup, archive, content, storage, iws, veths");
             return 2;
     }
 }
