@@ -41,6 +41,18 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task RunRefusesAWorkspaceCidrTooSmallForTheVethPair()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.Combine("small.json"), """{ "runtime": { "workspaceCidr": "10.0.5.0/31" } }""");
+
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "run", "--config", "small.json");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("runtime.workspaceCidr: '10.0.5.0/31' is not big enough", result.Stderr);
+    }
+
+    [Fact]
     public async Task ConfigDefaultPrintsTheEmbeddedDefault()
     {
         using var dir = new TempDirectory();
