@@ -40,6 +40,25 @@ sealed record Daemon(string Name, string FileName, string[] PrefixArgs, string S
         return process;
     }
 
+    /// <summary>
+    /// Writes a config for a daemon in <paramref name="dir"/> whose workspace containers the
+    /// process provider finds through pid files in <paramref name="pidDirectory"/>; answers its path
+    /// and its service port.
+    /// </summary>
+    public static (string Path, int Port) ProcessRuntimeConfig(string dir, string pidDirectory, string? cgroupRoot = null)
+    {
+        int port = FreePort();
+        string config = System.IO.Path.Combine(dir, "wsd.json");
+        string cgroup = cgroupRoot is null ? "" : $$""", "cgroupRoot": "{{cgroupRoot}}" """;
+        File.WriteAllText(config, $$"""
+            { "service": { "address": "127.0.0.1:{{port}}" }, "health": { "address": "127.0.0.1:{{FreePort()}}" },
+              "log": { "level": "warning" },
+              "content": { "workingArea": "{{dir}}/area", "minFreeBytes": 0, "storage": { "kind": "local", "local": { "root": "{{dir}}/storage" } } },
+              "runtime": { "process": { "pidDirectory": "{{pidDirectory}}" }{{cgroup}} } }
+            """);
+        return (config, port);
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -56,14 +56,7 @@ static class IwsBench
             int workspaces = (calls + 3) / 4;
             string pids = Path.Combine(dir, "containers");
             Directory.CreateDirectory(pids);
-            int port = Daemon.FreePort();
-            string config = Path.Combine(dir, "wsd.json");
-            File.WriteAllText(config, $$"""
-                { "service": { "address": "127.0.0.1:{{port}}" }, "health": { "address": "127.0.0.1:{{Daemon.FreePort()}}" },
-                  "log": { "level": "warning" },
-                  "content": { "workingArea": "{{dir}}/area", "minFreeBytes": 0, "storage": { "kind": "local", "local": { "root": "{{dir}}/storage" } } },
-                  "runtime": { "process": { "pidDirectory": "{{pids}}" }, "cgroupRoot": "{{cgroupRoot}}" } }
-                """);
+            var (config, port) = Daemon.ProcessRuntimeConfig(dir, pids, cgroupRoot);
             daemon = Daemon.Aot(root).Start(dir, config);
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
             var content = new WorkspaceContentService.WorkspaceContentServiceClient(channel);

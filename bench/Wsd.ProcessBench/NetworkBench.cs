@@ -54,14 +54,7 @@ static class NetworkBench
 
             string pids = Path.Combine(dir, "containers");
             Directory.CreateDirectory(pids);
-            int port = Daemon.FreePort();
-            string config = Path.Combine(dir, "wsd.json");
-            File.WriteAllText(config, $$"""
-                { "service": { "address": "127.0.0.1:{{port}}" }, "health": { "address": "127.0.0.1:{{Daemon.FreePort()}}" },
-                  "log": { "level": "warning" },
-                  "content": { "workingArea": "{{dir}}/area", "minFreeBytes": 0, "storage": { "kind": "local", "local": { "root": "{{dir}}/storage" } } },
-                  "runtime": { "process": { "pidDirectory": "{{pids}}" } } }
-                """);
+            var (config, port) = Daemon.ProcessRuntimeConfig(dir, pids);
             daemon = Daemon.Aot(root).Start(dir, config);
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
             var content = new WorkspaceContentService.WorkspaceContentServiceClient(channel);

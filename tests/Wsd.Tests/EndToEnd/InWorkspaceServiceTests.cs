@@ -14,46 +14,23 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
 {
     const string Id = "ws-iws";
     readonly TempDirectory _dir = new();
+    ContainerWorkspace? _workspace;
     DaemonProcess _daemon = null!;
     TestContainer _container = null!;
-    Grpc.Net.Client.GrpcChannel _channel = null!;
 
-    InWorkspaceService.InWorkspaceServiceClient Iws => new(_channel);
+    InWorkspaceService.InWorkspaceServiceClient Iws => new(_workspace!.Channel);
 
     public async ValueTask InitializeAsync()
     {
-        Tools.RequireRoot("the in-workspace service works on namespaces and cgroups");
-        string? cgroupRoot = TestContainer.CgroupV2Root();
-        Assert.SkipWhen(cgroupRoot is null, "this machine has no cgroup v2 hierarchy");
-        string pids = _dir.Combine("containers");
-        _daemon = await DaemonProcess.StartAsync(_dir, config =>
-        {
-            config["runtime"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["process"] = new System.Text.Json.Nodes.JsonObject { ["pidDirectory"] = pids },
-                ["cgroupRoot"] = cgroupRoot,
-            };
-        });
-        await _daemon.Content.InitWorkspaceAsync(new InitWorkspaceRequest
-        {
-            Id = Id,
-            Metadata = new WorkspaceMetadata { Owner = "user-1", MetaId = Id },
-            Initializer = new Api.ContentService.WorkspaceInitializer { Empty = new Api.ContentService.EmptyInitializer() },
-        });
-        _container = await TestContainer.StartAsync(_dir, Id, pids);
-        _channel = UnixSocketChannel.Create(_dir.Combine("workspaces", Id + "-daemon", "daemon.sock"));
+        _workspace = await ContainerWorkspace.StartAsync(_dir, Id);
+        _daemon = _workspace.Daemon;
+        _container = _workspace.Container;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _channel?.Dispose();
-        // Marks stay mounted when a daemon stops (running workspaces keep them); the test's must go
-        // before its directory does, or the delete would reach through into the rootfs.
-        Wsd.Interop.MountCalls.TryUnmount(Mark, Wsd.Interop.MountCalls.Detach);
-        if (_container is not null)
-            await _container.DisposeAsync();
-        if (_daemon is not null)
-            await _daemon.DisposeAsync();
+        if (_workspace is not null)
+            await _workspace.DisposeAsync();
         _dir.Dispose();
     }
 

@@ -20,35 +20,18 @@ public sealed class WorkspaceNetworkTests : IAsyncLifetime
     static readonly IPAddress Outside = IPAddress.Parse("192.168.77.1"), Pod = IPAddress.Parse("192.168.77.2");
     readonly TempDirectory _dir = new();
     readonly NetworkNamespaces _namespaces = new();
+    ContainerWorkspace? _workspace;
     DaemonProcess _daemon = null!;
     TestContainer _container = null!;
-    Grpc.Net.Client.GrpcChannel _channel = null!;
     int _outside;
 
-    InWorkspaceService.InWorkspaceServiceClient Iws => new(_channel);
+    InWorkspaceService.InWorkspaceServiceClient Iws => new(_workspace!.Channel);
 
     public async ValueTask InitializeAsync()
     {
-        Tools.RequireRoot("SetupPairVeths works on network namespaces");
-        string? cgroupRoot = TestContainer.CgroupV2Root();
-        Assert.SkipWhen(cgroupRoot is null, "this machine has no cgroup v2 hierarchy");
-        string pids = _dir.Combine("containers");
-        _daemon = await DaemonProcess.StartAsync(_dir, config =>
-        {
-            config["runtime"] = new System.Text.Json.Nodes.JsonObject
-            {
-                ["process"] = new System.Text.Json.Nodes.JsonObject { ["pidDirectory"] = pids },
-                ["cgroupRoot"] = cgroupRoot,
-            };
-        });
-        await _daemon.Content.InitWorkspaceAsync(new InitWorkspaceRequest
-        {
-            Id = Id,
-            Metadata = new WorkspaceMetadata { Owner = "user-1", MetaId = Id },
-            Initializer = new Api.ContentService.WorkspaceInitializer { Empty = new Api.ContentService.EmptyInitializer() },
-        });
-        _container = await TestContainer.StartAsync(_dir, Id, pids);
-        _channel = UnixSocketChannel.Create(_dir.Combine("workspaces", Id + "-daemon", "daemon.sock"));
+        _workspace = await ContainerWorkspace.StartAsync(_dir, Id);
+        _daemon = _workspace.Daemon;
+        _container = _workspace.Container;
 
         _outside = _namespaces.Create();
         NetworkNamespaces.Ip(_outside, "link", "add", "out0", "type", "veth", "peer", "name", "eth0", "netns", _container.Pid.ToString());
@@ -61,12 +44,9 @@ public sealed class WorkspaceNetworkTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        _channel?.Dispose();
-        if (_container is not null)
-            await _container.DisposeAsync();
+        if (_workspace is not null)
+            await _workspace.DisposeAsync();
         _namespaces.Dispose();
-        if (_daemon is not null)
-            await _daemon.DisposeAsync();
         _dir.Dispose();
     }
 
