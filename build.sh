@@ -3,6 +3,7 @@
 #   ./build.sh deps     install what the build and the tests need (apt, by package name, only if missing)
 #   ./build.sh build    publish the Native AOT daemon to out/wsd and build the tests
 #   ./build.sh run      build, then serve the embedded default in the foreground (extra args go to `wsd run`)
+#   ./build.sh rootfs   the image's root file system in out/rootfs (or the directory given), for chroot
 #   ./build.sh test     deps, build, every test; the last line is "N passed, N failed, N skipped"
 #   ./build.sh bench    whole-process benchmarks: startup, archive (both when none named); headers (BenchmarkDotNet)
 set -euo pipefail
@@ -53,7 +54,7 @@ deps() {
 
 revision() { git rev-parse --short=12 HEAD 2>/dev/null || echo unknown; }
 
-build() {
+publish() {
   log "publishing the Native AOT daemon to out/wsd"
   local logfile=out/build.log
   mkdir -p out
@@ -69,9 +70,24 @@ build() {
     exit 1
   fi
   log "out/wsd: $(stat -c %s out/wsd) bytes, no trim/AOT warnings"
+}
+
+build() {
+  publish
   log "building the tests"
   dotnet build tests/Wsd.Tests -c Release -nologo -v quiet -p:SourceRevisionId="$(revision)" >out/build-tests.log 2>&1 ||
     { grep -E 'error' out/build-tests.log | sort -u >&2; echo "test build failed; see out/build-tests.log" >&2; exit 1; }
+}
+
+# The image's root file system as a directory (deploy/image/files.list on a stand-in for the
+# distroless base, the same list Dockerfile.distroless copies from): for chroot, a node image, or
+# a look at what the image holds.
+rootfs() {
+  local dest=${1:-out/rootfs}
+  publish
+  rm -rf "$dest"
+  deploy/image/assemble.sh "$dest" out/wsd --with-base
+  log "$dest: $(du -sh "$dest" | cut -f1), $(find "$dest" -type f | wc -l) files; try: sudo chroot $dest /usr/local/bin/wsd version"
 }
 
 run() {
@@ -126,7 +142,8 @@ case "${1:-}" in
   deps) deps ;;
   build) build ;;
   run) shift; run "$@" ;;
+  rootfs) shift; rootfs "$@" ;;
   test) test_all ;;
   bench) shift; bench "$@" ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

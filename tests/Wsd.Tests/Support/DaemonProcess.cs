@@ -78,6 +78,15 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         start.ArgumentList.Add("run");
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(configPath);
+        return await LaunchAsync(start, servicePort, healthPort, configPath, waitReady);
+    }
+
+    /// <summary>Starts a daemon the way <paramref name="start"/> says (e.g. inside a chroot) and waits until /ready says 200.</summary>
+    public static async Task<DaemonProcess> LaunchAsync(ProcessStartInfo start, int servicePort, int healthPort, string configPath, bool waitReady = true)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         var process = Process.Start(start)!;
         var daemon = new DaemonProcess(process, servicePort, healthPort, configPath);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) daemon._output.Enqueue(e.Data); };
