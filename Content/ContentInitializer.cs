@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Wsd.Content.Git;
 using Wsd.Errors;
+using Wsd.Observability;
 using Wsd.Storage;
 
 namespace Wsd.Content;
@@ -11,7 +12,7 @@ namespace Wsd.Content;
 /// else the requested initializer tree. Runs in-process as root, but git runs as the workspace
 /// user and everything written by the daemon itself goes through no-follow paths (SPEC §4).
 /// </summary>
-public sealed class ContentInitializer(GitCheckout git, HttpClient http, ILogger<ContentInitializer> log)
+public sealed class ContentInitializer(GitCheckout git, HttpClient http, ContentMetrics metrics, ILogger<ContentInitializer> log)
 {
     public sealed record Target(string ContentDirectory, uint Uid, uint Gid, WorkspaceStorage? Storage, ArchiveRestorer? Restorer);
 
@@ -26,7 +27,7 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, ILogger
         {
             var clock = Stopwatch.StartNew();
             long before = ContentPaths.UsedBytes(target.ContentDirectory);
-            if (await target.Restorer.TryRestoreAsync(target.Storage.Backup, target.ContentDirectory, cancellationToken))
+            if (await RestoreAsync(target.Restorer, target.Storage.Backup, target.ContentDirectory, "backup", cancellationToken))
                 return new InitOutcome(InitSource.FromBackup, [Metric("fromBackup", clock, before, target.ContentDirectory)]);
         }
         var metrics = new List<InitMetric>();
@@ -84,8 +85,30 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, ILogger
             throw new WsdException(ErrorCode.InvalidArgument, $"snapshot \"{snapshot.Snapshot}\" is not <object>@<bucket>");
         if (target.Restorer is null)
             throw new WsdException(ErrorCode.FailedPrecondition, "workspace has no remote storage");
-        if (!await target.Restorer.TryRestoreAsync(location, target.ContentDirectory, cancellationToken))
+        if (!await RestoreAsync(target.Restorer, location, target.ContentDirectory, "snapshot", cancellationToken))
+        {
+            metrics.Restored("snapshot", succeeded: false);
             throw new WsdException(ErrorCode.NotFound, "cannot find snapshot");
+        }
+    }
+
+    // Counts restores that happened or failed; "no such object" is for the caller to judge (a
+    // workspace without a backup is the usual case, a missing snapshot an error).
+    async Task<bool> RestoreAsync(ArchiveRestorer restorer, ObjectLocation location, string destination, string kind, CancellationToken cancellationToken)
+    {
+        bool restored;
+        try
+        {
+            restored = await restorer.TryRestoreAsync(location, destination, cancellationToken);
+        }
+        catch
+        {
+            metrics.Restored(kind, succeeded: false);
+            throw;
+        }
+        if (restored)
+            metrics.Restored(kind, succeeded: true);
+        return restored;
     }
 
     // Snapshot first; if it cannot be restored, fall back to cloning, after emptying the content

@@ -2,17 +2,23 @@ using Wsd.Observability.Metrics;
 
 namespace Wsd.Observability;
 
-/// <summary>Metrics of content work, under upstream's names where upstream had them (REF §8.4).</summary>
+/// <summary>
+/// Metrics of content work: wsd's own under <c>wsd_</c>, and upstream's names beside them where
+/// upstream had them (REF §8.4), so existing dashboards keep working.
+/// </summary>
 public sealed class ContentMetrics
 {
     static readonly double[] WaitBuckets = [5, 10, 30, 60, 120, 180, 300, 600, 1800];
     static readonly double[] ThroughputBuckets = [.. Enumerable.Range(0, 15).Select(k => (double)(1L << 20 << k))];
+    static readonly double[] DurationBuckets = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
-    readonly HistogramFamily _initializerBytesPerSecond;
-    readonly HistogramFamily _backupWait;
+    readonly HistogramFamily _initializerBytesPerSecond, _wsdInitializerBytesPerSecond;
+    readonly HistogramFamily _backupWait, _wsdBackupWait;
     readonly CounterFamily _backupWaitTimeouts;
     readonly CounterFamily _unmappedOwners;
-    readonly CounterFamily _uploads;
+    readonly CounterFamily _backups;
+    readonly HistogramFamily _backupDuration;
+    readonly CounterFamily _restores;
 
     public ContentMetrics(MetricRegistry registry)
     {
@@ -24,21 +30,42 @@ public sealed class ContentMetrics
             "Backups and snapshots refused because no upload slot freed up in time."));
         _unmappedOwners = registry.Register(new CounterFamily("wsd_archive_unmapped_owners_total",
             "Archived entries whose host owner was outside the workspace's ID mapping and got the fallback owner."));
-        _uploads = registry.Register(new CounterFamily("wsd_content_uploads_total",
-            "Backups and snapshots by outcome.", "kind", "result"));
+        _wsdInitializerBytesPerSecond = registry.Register(new HistogramFamily("wsd_initializer_bytes_per_second",
+            "Content initializer throughput in bytes per second, by initializer kind (git, snapshot, fromBackup, prebuild, composite).", ThroughputBuckets, "kind"));
+        _wsdBackupWait = registry.Register(new HistogramFamily("wsd_backup_waiting_seconds",
+            "Time a backup or snapshot waited for one of the content.backup.maxConcurrent upload slots.", WaitBuckets));
+        _backups = registry.Register(new CounterFamily("wsd_backups_total",
+            "Backups and snapshots uploaded, by kind (backup, snapshot) and result (ok, failed).", "kind", "result"));
+        _backupDuration = registry.Register(new HistogramFamily("wsd_backup_duration_seconds",
+            "Time from a backup or snapshot's start (its wait for a slot included) to its commit or failure.", DurationBuckets, "kind", "result"));
+        _restores = registry.Register(new CounterFamily("wsd_restores_total",
+            "Workspace contents restored from an archive, by kind (backup: the workspace's own; snapshot) and result (ok, failed).", "kind", "result"));
     }
 
     public void InitializerFinished(string kind, double seconds, ulong bytes)
     {
-        if (seconds > 0)
-            _initializerBytesPerSecond.WithLabels(kind).Observe(bytes / seconds);
+        if (seconds <= 0)
+            return;
+        _initializerBytesPerSecond.WithLabels(kind).Observe(bytes / seconds);
+        _wsdInitializerBytesPerSecond.WithLabels(kind).Observe(bytes / seconds);
     }
 
-    public void BackupSlotWaited(TimeSpan waited) => _backupWait.WithLabels().Observe(waited.TotalSeconds);
+    public void BackupSlotWaited(TimeSpan waited)
+    {
+        _backupWait.WithLabels().Observe(waited.TotalSeconds);
+        _wsdBackupWait.WithLabels().Observe(waited.TotalSeconds);
+    }
 
     public void BackupSlotTimedOut() => _backupWaitTimeouts.WithLabels().Inc();
 
     public void UnmappedOwners(long count) => _unmappedOwners.WithLabels().Inc(count);
 
-    public void Upload(string kind, bool succeeded) => _uploads.WithLabels(kind, succeeded ? "ok" : "failed").Inc();
+    public void Uploaded(string kind, bool succeeded, TimeSpan took)
+    {
+        string result = succeeded ? "ok" : "failed";
+        _backups.WithLabels(kind, result).Inc();
+        _backupDuration.WithLabels(kind, result).Observe(took.TotalSeconds);
+    }
+
+    public void Restored(string kind, bool succeeded) => _restores.WithLabels(kind, succeeded ? "ok" : "failed").Inc();
 }

@@ -82,8 +82,9 @@ public sealed class WorkspaceLifecycle(
             throw new WsdException(ErrorCode.FailedPrecondition, "workspace is not ready");
         var storage = StorageOf(session) ?? throw NoRemoteStorage();
         var location = storage.NewSnapshot(clock.GetUtcNow());
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var upload = uploader.UploadAsync(session.ContentLocation, objects, location, returnImmediately ? CancellationToken.None : cancellationToken);
-        var counted = upload.ContinueWith(t => metrics.Upload("snapshot", t.IsCompletedSuccessfully), TaskScheduler.Default);
+        var counted = upload.ContinueWith(t => metrics.Uploaded("snapshot", t.IsCompletedSuccessfully, System.Diagnostics.Stopwatch.GetElapsedTime(started)), TaskScheduler.Default);
         if (returnImmediately)
         {
             _ = upload.ContinueWith(t => log.LogError(t.Exception, "background snapshot {snapshot} of {instanceId} failed", location.Qualified, id),
@@ -154,14 +155,15 @@ public sealed class WorkspaceLifecycle(
 
     async Task UploadBackupAsync(Session session, WorkspaceStorage storage, CancellationToken cancellationToken)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await uploader.UploadAsync(session.ContentLocation, objects, storage.Backup, cancellationToken);
-            metrics.Upload("backup", succeeded: true);
+            metrics.Uploaded("backup", succeeded: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })
         {
-            metrics.Upload("backup", succeeded: false);
+            metrics.Uploaded("backup", succeeded: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             log.LogError(e, "backup of {instanceId} failed; its content stays on this node", session.Id);
             throw new WsdException(ErrorCode.DataLoss, $"final backup failed: {e.Message}", e);
         }

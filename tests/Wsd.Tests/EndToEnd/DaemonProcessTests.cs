@@ -189,6 +189,8 @@ public class DaemonProcessTests
 
         Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"wsdaemon.WorkspaceContentService\",grpc_method=\"IsWorkspaceExists\",grpc_code=\"OK\"} 2", metrics);
         Assert.Contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"wsdaemon.WorkspaceContentService\",grpc_method=\"IsWorkspaceExists\",grpc_code=\"InvalidArgument\"} 1", metrics);
+        Assert.Contains("wsd_grpc_handled_total{method=\"wsdaemon.WorkspaceContentService/IsWorkspaceExists\",code=\"OK\"} 2", metrics);
+        Assert.Contains("wsd_grpc_handling_seconds_count{method=\"wsdaemon.WorkspaceContentService/IsWorkspaceExists\",code=\"InvalidArgument\"} 1", metrics);
         Assert.Contains("grpc_server_started_total{grpc_type=\"unary\",grpc_service=\"wsdaemon.WorkspaceContentService\",grpc_method=\"IsWorkspaceExists\"} 3", metrics);
         Assert.Contains("wsd_build_info{version=", metrics);
         Assert.Contains("process_resident_memory_bytes ", metrics);

@@ -167,6 +167,10 @@ public class S3StorageTests
         Assert.StartsWith("final backup failed", e.Status.Detail);
         Assert.Contains(expected, e.Status.Detail);
         Assert.Equal("kept", File.ReadAllText(dir.Combine("area", "ws-1", "f")));
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(daemon.HealthUri("/metrics"), TestContext.Current.CancellationToken);
+        Assert.Contains("wsd_backups_total{kind=\"backup\",result=\"failed\"} 1", metrics);
+        Assert.Contains("wsd_grpc_handled_total{method=\"wsdaemon.WorkspaceContentService/BackupWorkspace\",code=\"DataLoss\"} 1", metrics);
     }
 
     [Fact]

@@ -54,7 +54,11 @@ public class WorkspaceContentTests
 
         using var http = new HttpClient();
         string metrics = await http.GetStringAsync(daemon.HealthUri("/metrics"));
-        Assert.Contains("wsd_content_uploads_total{kind=\"snapshot\",result=\"ok\"} 1", metrics);
+        Assert.Contains("wsd_backups_total{kind=\"snapshot\",result=\"ok\"} 1", metrics);
+        Assert.Contains("wsd_backup_duration_seconds_count{kind=\"snapshot\",result=\"ok\"} 1", metrics);
+        Assert.Contains("wsd_backup_waiting_seconds_count 1", metrics);
+        Assert.Contains("wsd_restores_total{kind=\"snapshot\",result=\"ok\"} 1", metrics);
+        Assert.Contains("wsd_initializer_bytes_per_second_count{kind=\"git\"} 1", metrics);
         Assert.Contains("gitpod_ws_daemon_initializer_bytes_second_count{kind=\"git\"} 1", metrics);
         Assert.Contains("gitpod_ws_daemon_initializer_bytes_second_count{kind=\"snapshot\"} 1", metrics);
     }
