@@ -5,7 +5,7 @@
 #   ./build.sh run      build, then serve the embedded default in the foreground (extra args go to `wsd run`)
 #   ./build.sh rootfs   the image's root file system in out/rootfs (or the directory given), for chroot
 #   ./build.sh test     deps, build, every test; the last line is "N passed, N failed, N skipped"
-#   ./build.sh bench    whole-process benchmarks: startup, archive (both when none named); headers (BenchmarkDotNet)
+#   ./build.sh bench    one report (out/bench/report.md + .svg): startup, archive, content, storage; or name some (iws, veths); headers: BenchmarkDotNet
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -135,7 +135,9 @@ bench() {
   dotnet publish wsd-aot.csproj -c Release -o out/jit -p:PublishAot=false -p:SelfContained=false \
     -p:SourceRevisionId="$(revision)" -nologo >out/build-jit.log 2>&1 ||
     { tail -20 out/build-jit.log >&2; exit 1; }
-  dotnet run --project bench/Wsd.ProcessBench -c Release -- "$root" "$@"
+  # One report of every figure beside its peer: printed, and written to out/bench/report.md with
+  # the ratios as a bar chart in out/bench/report.svg.
+  WSD_COMMIT="$(revision)" dotnet run --project bench/Wsd.ProcessBench -c Release -- "$root" "$@"
 }
 
 case "${1:-}" in

@@ -12,7 +12,7 @@ static class ArchiveBench
 {
     sealed record Tool(string Name, Func<string, string, string> Create, Func<string, string, string> Extract);
 
-    public static async Task RunAsync(string root, int runs, long sizeMiB, int smallFiles)
+    public static async Task RunAsync(string root, int runs, long sizeMiB, int smallFiles, Report report)
     {
         string wsd = Path.Combine(root, "out", "wsd");
         string self = Environment.ProcessPath!;
@@ -62,8 +62,8 @@ static class ArchiveBench
                 Console.Error.WriteLine(run < 0 ? "warm-up done" : $"run {run + 1}/{runs} done");
             }
 
-            Report("create", results.ToDictionary(r => r.Key, r => r.Value.Create), bytes);
-            Report("extract", results.ToDictionary(r => r.Key, r => r.Value.Extract), bytes);
+            Table("create", results.ToDictionary(r => r.Key, r => r.Value.Create), bytes, report, files);
+            Table("extract", results.ToDictionary(r => r.Key, r => r.Value.Extract), bytes, report, files);
             Console.WriteLine();
             Console.WriteLine($"Medians of {runs} interleaved runs; throughput is file data ({bytes / 1e6:N0} MB) per wall second.");
             Console.WriteLine("wsd also hashes the whole stream with SHA-256; GNU tar and System.Formats.Tar do not.");
@@ -78,7 +78,7 @@ static class ArchiveBench
         await Task.CompletedTask;
     }
 
-    static void Report(string operation, Dictionary<string, List<(double S, long Kb)>> results, long bytes)
+    static void Table(string operation, Dictionary<string, List<(double S, long Kb)>> results, long bytes, Report report, long files)
     {
         double gnu = Median(results["GNU tar"].Select(r => r.S));
         double sft = Median(results["System.Formats.Tar"].Select(r => r.S));
@@ -94,6 +94,17 @@ static class ArchiveBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | {s:F2} ({runs.Min(r => r.S):F2}-{runs.Max(r => r.S):F2}) | {bytes / 1e6 / s:F0} | {rss:F1} | {s / gnu:F2} | {s / sft:F2} |"));
         }
+        var wsd = results["wsd (AOT, with SHA-256)"];
+        double wsdS = Median(wsd.Select(r => r.S));
+        foreach (var peer in (string[])["GNU tar", "System.Formats.Tar", "cat (same bytes)"])
+        {
+            double peerS = Median(results[peer].Select(r => r.S));
+            report.Add($"archive {operation}", $"{bytes / 1e6:N0} MB, {files:N0} files, time",
+                string.Create(CultureInfo.InvariantCulture, $"{wsdS:F2} s"), peer, string.Create(CultureInfo.InvariantCulture, $"{peerS:F2} s"), wsdS / peerS);
+        }
+        double wsdRss = Median(wsd.Select(r => (double)r.Kb)) / 1024, gnuRss = Median(results["GNU tar"].Select(r => (double)r.Kb)) / 1024;
+        report.Add($"archive {operation}", "peak RSS", string.Create(CultureInfo.InvariantCulture, $"{wsdRss:F1} MiB"), "GNU tar",
+            string.Create(CultureInfo.InvariantCulture, $"{gnuRss:F1} MiB"), wsdRss / gnuRss);
     }
 
     /// <summary>

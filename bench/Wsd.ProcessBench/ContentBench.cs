@@ -13,7 +13,7 @@ namespace Wsd.ProcessBench;
 /// </summary>
 static class ContentBench
 {
-    public static async Task RunAsync(string root, long sizeMiB, int smallFiles)
+    public static async Task RunAsync(string root, long sizeMiB, int smallFiles, Report report)
     {
         string wsd = Path.Combine(root, "out", "wsd");
         string work = Directory.CreateTempSubdirectory("wsd-content-bench-").FullName;
@@ -41,8 +41,11 @@ static class ContentBench
             Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB on {(tmpfs ? "tmpfs" : "the working disk (tmpfs mount failed)")}");
             long rssStart = BenchClient.Memory(daemon.Id, "VmRSS");
 
-            double backup = await BenchClient.Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
-            double restore = await BenchClient.Time(() => client.InitWorkspaceAsync(BenchClient.Empty("bench-0b", meta: "bench-0")).ResponseAsync);
+            string snapshotUrl = "";
+            double snapshot = await BenchClient.Time(async () => snapshotUrl = (await client.TakeSnapshotAsync(new TakeSnapshotRequest { Id = "bench-0" })).Url);
+            var fromSnapshot = BenchClient.Empty("bench-0b");
+            fromSnapshot.Initializer = new Api.ContentService.WorkspaceInitializer { Snapshot = new Api.ContentService.SnapshotInitializer { Snapshot = snapshotUrl } };
+            double restore = await BenchClient.Time(() => client.InitWorkspaceAsync(fromSnapshot).ResponseAsync);
             double gnuCreate = Timed($"tar -cf {work}/gnu.tar -C {content0} .");
             double gnuExtract = Timed($"mkdir {work}/gnu-x && tar -xf {work}/gnu.tar -C {work}/gnu-x");
             Sh($"rm -rf {work}/gnu.tar {work}/gnu-x");
@@ -59,17 +62,26 @@ static class ContentBench
             await Task.WhenAll(Enumerable.Range(1, 5).Select(i => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = $"bench-c{i}" }).ResponseAsync));
             double concurrent = clock.Elapsed.TotalSeconds;
             long peakConcurrent = BenchClient.Memory(daemon.Id, "VmHWM");
+            // The peer: five GNU tar processes archiving the same trees at once (into a pipe, so
+            // tar reads every byte), their peak RSS summed.
+            Sh(string.Join(" & ", Enumerable.Range(1, 5).Select(i => $"/usr/bin/time -f %M -o {work}/tar-rss.{i} tar -cf - -C {work}/area/bench-c{i} . | cat > /dev/null")) + " & wait");
+            long tarsKb = Enumerable.Range(1, 5).Sum(i => long.Parse(File.ReadAllText($"{work}/tar-rss.{i}").Trim()));
 
             Console.WriteLine();
             Console.WriteLine("| operation | wsd daemon | GNU tar, same tree, same run | wsd/GNU |");
             Console.WriteLine("|---|---|---|---|");
-            Row("backup of the workspace (wsd: archive + SHA-256 + local store commit; GNU: tar -cf)", backup, gnuCreate, bytes);
-            Row("init from that backup (wsd: fetch + verify + extract + ready; GNU: tar -xf)", restore, gnuExtract, bytes);
+            Row("snapshot of the workspace (wsd: archive + SHA-256 + local store commit; GNU: tar -cf)", snapshot, gnuCreate, bytes);
+            Row("init from that snapshot (wsd: fetch + verify + extract + ready; GNU: tar -xf)", restore, gnuExtract, bytes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| five concurrent backups of {bytes / 1e6:N0} MB each | {concurrent:F2} s, {5 * bytes / 1e6 / concurrent:F0} MB/s total | | |"));
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"daemon RSS: {rssStart / 1048576.0:F1} MiB before, peak {peakSingle / 1048576.0:F1} MiB through one backup and restore, peak {peakConcurrent / 1048576.0:F1} MiB with five concurrent backups (peak before them {peakBefore / 1048576.0:F1} MiB)"));
+                $"daemon RSS: {rssStart / 1048576.0:F1} MiB before, peak {peakSingle / 1048576.0:F1} MiB through one snapshot and restore, peak {peakConcurrent / 1048576.0:F1} MiB with five concurrent backups (peak before them {peakBefore / 1048576.0:F1} MiB); five GNU tar at once: {tarsKb / 1024.0:F1} MiB together"));
+            string size = string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:N0} MB");
+            report.Add("daemon, local storage", $"snapshot of a {size} workspace", S($"{snapshot:F2} s"), "GNU tar -cf", S($"{gnuCreate:F2} s"), snapshot / gnuCreate);
+            report.Add("daemon, local storage", "init from that snapshot", S($"{restore:F2} s"), "GNU tar -xf", S($"{gnuExtract:F2} s"), restore / gnuExtract);
+            report.Add("daemon, local storage", "peak RSS, 5 concurrent backups", S($"{peakConcurrent / 1048576.0:F1} MiB"), "5 × GNU tar -cf at once (sum)",
+                S($"{tarsKb / 1024.0:F1} MiB"), peakConcurrent / 1024.0 / tarsKb);
         }
         finally
         {
@@ -87,6 +99,8 @@ static class ContentBench
     static void Row(string label, double wsd, double gnu, long bytes) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {label} | {wsd:F2} s, {bytes / 1e6 / wsd:F0} MB/s | {gnu:F2} s, {bytes / 1e6 / gnu:F0} MB/s | {wsd / gnu:F2} |"));
+
+    static string S(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     static double Timed(string command)
     {

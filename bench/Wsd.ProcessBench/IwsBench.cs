@@ -14,7 +14,7 @@ namespace Wsd.ProcessBench;
 /// </summary>
 static class IwsBench
 {
-    public static async Task RunAsync(string root, int calls)
+    public static async Task RunAsync(string root, int calls, Report report)
     {
         if (Environment.UserName != "root" || !File.Exists("/usr/bin/unshare") || !File.Exists("/usr/bin/nsenter") || !File.Exists("/usr/bin/busybox"))
         {
@@ -101,6 +101,8 @@ static class IwsBench
             Console.WriteLine("|---|---|---|---|---|---|");
             Console.WriteLine($"| WriteIDMapping | {BenchClient.Ms(idmap, 50)} | {BenchClient.Ms(idmap, 99)} | write of uid_map from this process | {BenchClient.Ms(direct, 50)} | {BenchClient.Ms(direct, 99)} |");
             Console.WriteLine($"| MountProc (masked, moved in) | {BenchClient.Ms(mountProc, 50)} | {BenchClient.Ms(mountProc, 99)} | nsenter --mount --pid mount -t proc (unmasked) | {BenchClient.Ms(nsenter, 50)} | {BenchClient.Ms(nsenter, 99)} |");
+            report.Add("in-workspace", "WriteIDMapping p50", BenchClient.Ms(idmap, 50), "uid_map write from the bench", BenchClient.Ms(direct, 50), BenchClient.Percentile(idmap, 50) / BenchClient.Percentile(direct, 50));
+            report.Add("in-workspace", "MountProc p50 (masked)", BenchClient.Ms(mountProc, 50), "nsenter mount -t proc", BenchClient.Ms(nsenter, 50), BenchClient.Percentile(mountProc, 50) / BenchClient.Percentile(nsenter, 50));
             foreach (var socket in sockets)
                 socket.Dispose();
         }

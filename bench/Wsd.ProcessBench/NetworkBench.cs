@@ -21,7 +21,7 @@ static class NetworkBench
         }
         """;
 
-    public static async Task RunAsync(string root, int runs)
+    public static async Task RunAsync(string root, int runs, Report report)
     {
         if (Environment.UserName != "root" || !File.Exists("/usr/bin/unshare") || !File.Exists("/usr/bin/nsenter") || !File.Exists("/usr/sbin/ip") || !File.Exists("/usr/sbin/nft"))
         {
@@ -94,6 +94,7 @@ static class NetworkBench
             Console.WriteLine("| call | p50 | p99 | peer | peer p50 | peer p99 | ratio (p50) |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
             Console.WriteLine($"| SetupPairVeths over daemon.sock | {BenchClient.Ms(wsd, 50)} | {BenchClient.Ms(wsd, 99)} | 9 × nsenter ip/sysctl/nft | {BenchClient.Ms(tools, 50)} | {BenchClient.Ms(tools, 99)} | {BenchClient.Percentile(wsd, 50) / BenchClient.Percentile(tools, 50):F2} |");
+            report.Add("in-workspace", "SetupPairVeths p50", BenchClient.Ms(wsd, 50), "nsenter ip/sysctl/nft", BenchClient.Ms(tools, 50), BenchClient.Percentile(wsd, 50) / BenchClient.Percentile(tools, 50));
         }
         finally
         {

@@ -31,32 +31,35 @@ int? runsOption = rest.Contains("--runs") ? Option("--runs", 0) : null;
 int sizeMb = Option("--size-mb", 1024);
 int smallFiles = Option("--small-files", 50_000);
 var benches = rest.Count == 0 ? ["startup", "archive", "content", "storage"] : rest;
+var report = new Report();
 
 foreach (var bench in benches)
 {
     switch (bench)
     {
         case "startup":
-            await StartupBench.RunAsync(root, runsOption ?? 9);
+            await StartupBench.RunAsync(root, runsOption ?? 9, report);
             break;
         case "archive":
-            await ArchiveBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles);
+            await ArchiveBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles, report);
             break;
         case "content":
-            await ContentBench.RunAsync(root, sizeMb, smallFiles);
+            await ContentBench.RunAsync(root, sizeMb, smallFiles, report);
             break;
         case "storage":
-            await StorageBench.RunAsync(root, sizeMb, smallFiles);
+            await StorageBench.RunAsync(root, sizeMb, smallFiles, report);
             break;
         case "iws":
-            await IwsBench.RunAsync(root, runsOption ?? 200);
+            await IwsBench.RunAsync(root, runsOption ?? 200, report);
             break;
         case "veths":
-            await NetworkBench.RunAsync(root, runsOption ?? 50);
+            await NetworkBench.RunAsync(root, runsOption ?? 50, report);
             break;
         default:
             Console.Error.WriteLine($"unknown benchmark '{bench}'; known: startup, archive, content, storage, iws, veths");
             return 2;
     }
 }
+if (!report.IsEmpty)
+    report.Write(Path.Combine(root, "out", "bench"), Environment.GetEnvironmentVariable("WSD_COMMIT") ?? "unknown");
 return 0;

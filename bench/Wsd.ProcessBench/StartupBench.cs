@@ -11,7 +11,7 @@ namespace Wsd.ProcessBench;
 /// </summary>
 static class StartupBench
 {
-    public static async Task RunAsync(string root, int runs)
+    public static async Task RunAsync(string root, int runs, Report report)
     {
         Daemon[] daemons = [Daemon.Aot(root), Daemon.Jit(root)];
         var startup = daemons.ToDictionary(d => d.Name, _ => new List<double>());
@@ -43,6 +43,11 @@ static class StartupBench
         Row("RSS after 2,000 more RPCs (MiB)", busyRss["AOT"], busyRss["JIT"], "F1");
         Console.WriteLine();
         Console.WriteLine("JIT size is the published directory without the shared .NET runtime it also needs.");
+        void Add(string measure, List<double> aot, List<double> jit, string unit) =>
+            report.Add("start-up", measure, $"{Median(aot):F1} {unit}", "the JIT build", $"{Median(jit):F1} {unit}", Median(aot) / Median(jit));
+        Add("exec to first answered RPC", startup["AOT"], startup["JIT"], "ms");
+        Add("RSS idle after the first RPC", idleRss["AOT"], idleRss["JIT"], "MiB");
+        Add("RSS after 2,000 more RPCs", busyRss["AOT"], busyRss["JIT"], "MiB");
     }
 
     static async Task<(double Milliseconds, long IdleRss, long BusyRss)> MeasureOnce(Daemon daemon)

@@ -18,7 +18,7 @@ static class StorageBench
 {
     const string Bucket = "wsd-bench";
 
-    public static async Task RunAsync(string root, long sizeMiB, int smallFiles)
+    public static async Task RunAsync(string root, long sizeMiB, int smallFiles, Report report)
     {
         string s3rver = Path.Combine(root, ".tools", "node_modules", ".bin", "s3rver");
         if (!File.Exists(s3rver))
@@ -77,6 +77,9 @@ static class StorageBench
                 $"| download: init from backup (ranged GETs + verify + extract) vs sequential GET | {restore:F2} s, {archiveBytes / 1e6 / restore:F0} MB/s | {get:F2} s, {archiveBytes / 1e6 / get:F0} MB/s | {restore / get:F2} |"));
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"daemon peak RSS through both: {peak / 1048576.0:F1} MiB (archive {archiveBytes / 1e6:N0} MB)"));
+            string Seconds(double s) => string.Create(CultureInfo.InvariantCulture, $"{s:F2} s");
+            report.Add("daemon, S3 (s3rver)", "backup (archive, SHA-256, multipart, publish)", Seconds(backup), "one PUT of the same bytes", Seconds(put), backup / put);
+            report.Add("daemon, S3 (s3rver)", "init from that backup", Seconds(restore), "one GET of the same bytes", Seconds(get), restore / get);
         }
         finally
         {
