@@ -17,7 +17,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     readonly TarInput _input;
     readonly TarEntryReader _reader;
     readonly TarEntry _entry = new();
-    readonly ArchiveStats _stats = new();
+    readonly ArchiveStats _stats;
     readonly int _root;
     readonly byte[] _name = new byte[TarEntry.MaxNameLength + 1];
     readonly byte[] _linkTargetName = new byte[TarEntry.MaxNameLength + 1];
@@ -37,6 +37,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     ArchiveExtractor(Stream source, string destination, ArchiveReadOptions options)
     {
         _options = options;
+        _stats = options.Progress ?? new ArchiveStats();
         Directory.CreateDirectory(destination);
         _root = Directories.Open(destination);
         _input = new TarInput(source);

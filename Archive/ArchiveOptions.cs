@@ -8,6 +8,8 @@ public sealed class ArchiveWriteOptions
     public IdMap Gids { get; init; } = IdMap.Identity;
     /// <summary>Store user.* and security.capability xattrs.</summary>
     public bool Xattrs { get; init; } = true;
+    /// <summary>Stats to fill as the run goes (the counts only grow), so another thread can show progress.</summary>
+    public ArchiveStats? Progress { get; init; }
 }
 
 /// <summary>How an archive becomes a directory.</summary>
@@ -24,4 +26,6 @@ public sealed class ArchiveReadOptions
     public bool Xattrs { get; init; } = true;
     /// <summary>Largest PAX extended header accepted; a larger one is hostile or corrupt.</summary>
     public int MaxPaxHeaderBytes { get; init; } = 1 << 20;
+    /// <summary>Stats to fill as the run goes (the counts only grow), so another thread can show progress.</summary>
+    public ArchiveStats? Progress { get; init; }
 }

@@ -19,7 +19,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
     readonly TarOutput _output;
     readonly TarHeaderWriter _headers = new();
     readonly TarEntry _entry = new();
-    readonly ArchiveStats _stats = new();
+    readonly ArchiveStats _stats;
     readonly List<DirectoryListing> _listings = [];
     readonly Dictionary<(uint, uint, ulong), byte[]> _hardLinks = [];
     readonly byte[] _path = new byte[TarEntry.MaxNameLength + 2];
@@ -31,6 +31,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
     ArchiveWriter(Stream output, ArchiveWriteOptions options)
     {
         _options = options;
+        _stats = options.Progress ?? new ArchiveStats();
         _output = new TarOutput(output);
         _dents = (byte*)NativeMemory.Alloc(DentsBufferSize);
         _xattrNames = (byte*)NativeMemory.Alloc(XattrListSize);

@@ -34,16 +34,19 @@ static class ArchiveCommand
             throw new UsageException("--allow-devices, --no-owners and --sha256 are extract options");
         using var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
         using var hashed = new Sha256Stream(stdout, leaveOpen: true);
-        var options = new ArchiveWriteOptions { Uids = flags.Uids(), Gids = flags.Gids(), Xattrs = !flags.NoXattrs };
-        ArchiveStats stats;
-        if (flags.ZstdLevel is int level)
+        var stats = new ArchiveStats();
+        var options = new ArchiveWriteOptions { Uids = flags.Uids(), Gids = flags.Gids(), Xattrs = !flags.NoXattrs, Progress = stats };
+        using (ProgressLine.Start(() => new ProgressLine.Figures("archiving", stats.DataBytes, stats.Entries)))
         {
-            using (var zstd = ArchiveCompression.Compress(hashed, level))
-                stats = ArchiveWriter.Write(directory, zstd, options);
-        }
-        else
-        {
-            stats = ArchiveWriter.Write(directory, hashed, options);
+            if (flags.ZstdLevel is int level)
+            {
+                using var zstd = ArchiveCompression.Compress(hashed, level);
+                ArchiveWriter.Write(directory, zstd, options);
+            }
+            else
+            {
+                ArchiveWriter.Write(directory, hashed, options);
+            }
         }
         Summary(hashed.HexDigest(), hashed.BytesHashed, stats, verified: null);
         return 0;
@@ -56,15 +59,19 @@ static class ArchiveCommand
         using var stdin = new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
         using var hashed = new Sha256Stream(stdin, leaveOpen: true);
         using var tar = ArchiveCompression.OpenForReading(hashed, out _);
+        var progress = new ArchiveStats();
         var options = new ArchiveReadOptions
         {
+            Progress = progress,
             Uids = flags.Uids(),
             Gids = flags.Gids(),
             AllowDevices = flags.AllowDevices,
             RestoreOwners = !flags.NoOwners && Interop.Libc.GetEuid() == 0,
             Xattrs = !flags.NoXattrs,
         };
-        var stats = ArchiveExtractor.Extract(tar, directory, options);
+        ArchiveStats stats;
+        using (ProgressLine.Start(() => new ProgressLine.Figures("extracting", progress.DataBytes, progress.Entries)))
+            stats = ArchiveExtractor.Extract(tar, directory, options);
         string digest = hashed.HexDigest();
         bool? verified = flags.ExpectedSha256 is { } expected ? string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase) : null;
         Summary(digest, hashed.BytesHashed, stats, verified);

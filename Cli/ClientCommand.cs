@@ -15,7 +15,7 @@ namespace Wsd.Cli;
 static class ClientCommand
 {
     public const string Usage = """
-          wsd client [--address HOST:PORT] [--ca FILE --cert FILE --key FILE] COMMAND
+          wsd client [--address HOST:PORT] [--ca FILE --cert FILE --key FILE] [--health HOST:PORT] COMMAND
             init ID [--owner O] [--workspace W] [--git URL [--branch B | --commit SHA] [--checkout DIR]] [--snapshot URL]
                     [--no-remote-storage] [--quota BYTES]
             wait ID | exists ID | snapshot ID [--return-immediately] | backup ID | dispose ID [--backup]
@@ -42,32 +42,49 @@ static class ClientCommand
 
         using var channel = Channel(options);
         var client = new WorkspaceContentService.WorkspaceContentServiceClient(channel);
+        // On a terminal, long calls show what the daemon is doing (its /progress, health listener).
+        var progress = command is "init" or "wait" or "snapshot" or "backup" or "dispose"
+            ? DaemonProgress.Show(options.GetValueOrDefault("--health", "127.0.0.1:9500"), command, id)
+            : null;
+        // The line goes before anything is printed, so the answer starts on a clean line.
+        async Task<T> Done<T>(AsyncUnaryCall<T> call)
+        {
+            try
+            {
+                return await call;
+            }
+            finally
+            {
+                progress?.Dispose();
+                progress = null;
+            }
+        }
         try
         {
             switch (command)
             {
                 case "init":
-                    await client.InitWorkspaceAsync(InitRequest(id, options, flags));
+                    await Done(client.InitWorkspaceAsync(InitRequest(id, options, flags)));
                     Print(json => json.WriteString("initialized", id));
                     break;
                 case "wait":
-                    await client.WaitForInitAsync(new WaitForInitRequest { Id = id });
+                    await Done(client.WaitForInitAsync(new WaitForInitRequest { Id = id }));
                     Print(json => json.WriteString("ready", id));
                     break;
                 case "exists":
-                    var exists = await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = id });
+                    var exists = await Done(client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = id }));
                     Print(json => json.WriteBoolean("exists", exists.Exists));
                     break;
                 case "snapshot":
-                    var snapshot = await client.TakeSnapshotAsync(new TakeSnapshotRequest { Id = id, ReturnImmediately = flags.Contains("--return-immediately") });
+                    var snapshot = await Done(client.TakeSnapshotAsync(new TakeSnapshotRequest { Id = id, ReturnImmediately = flags.Contains("--return-immediately") }));
                     Print(json => json.WriteString("url", snapshot.Url));
                     break;
                 case "backup":
-                    var backup = await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = id });
+                    var backup = await Done(client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = id }));
                     Print(json => json.WriteString("url", backup.Url));
                     break;
                 case "dispose":
-                    var disposed = await client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = id, Backup = flags.Contains("--backup") });
+                    var disposed = await Done(client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = id, Backup = flags.Contains("--backup") }));
                     Print(json =>
                     {
                         json.WriteString("disposed", id);
@@ -84,6 +101,7 @@ static class ClientCommand
                     });
                     break;
                 default:
+                    progress?.Dispose();
                     throw new UsageException($"unknown client command '{command}'");
             }
             return 0;

@@ -10,7 +10,7 @@ namespace Wsd.Content;
 /// (zstd) → extract, no temporary file. The digest stored with the object must match, or the
 /// restore is DATA_LOSS and the caller discards what was extracted (SPEC §5).
 /// </summary>
-public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids)
+public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, ContentProgress.Tracker? progress = null)
 {
     /// <summary>False when there is no such object.</summary>
     public async Task<bool> TryRestoreAsync(ObjectLocation location, string destination, CancellationToken cancellationToken)
@@ -20,7 +20,10 @@ public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids)
             return false;
         using var hashed = new Sha256Stream(stored.Content, leaveOpen: true);
         using var tar = ArchiveCompression.OpenForReading(hashed, out _);
-        var options = new ArchiveReadOptions { Uids = uids, Gids = gids };
+        var stats = new ArchiveStats();
+        if (progress is not null)
+            progress.Stats = stats;
+        var options = new ArchiveReadOptions { Uids = uids, Gids = gids, Progress = stats };
         await Task.Run(() => ArchiveExtractor.Extract(tar, destination, options), cancellationToken);
         string digest = hashed.HexDigest();
         if (stored.Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))

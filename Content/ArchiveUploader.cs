@@ -14,7 +14,8 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
 {
     const int Attempts = 3;
 
-    public async Task<ArchiveStats> UploadAsync(string contentDirectory, IObjectStore store, ObjectLocation location, CancellationToken cancellationToken)
+    public async Task<ArchiveStats> UploadAsync(string contentDirectory, IObjectStore store, ObjectLocation location, CancellationToken cancellationToken,
+        ContentProgress.Tracker? progress = null)
     {
         using var slot = await limiter.AcquireAsync(cancellationToken);
         ReadyMarker.Remove(contentDirectory); // never part of a backup (REF §3.6.2)
@@ -22,7 +23,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         {
             try
             {
-                return await UploadOnceAsync(contentDirectory, store, location, cancellationToken);
+                return await UploadOnceAsync(contentDirectory, store, location, progress, cancellationToken);
             }
             catch (Exception e) when (attempt < Attempts && e is IOException or HttpRequestException)
             {
@@ -32,12 +33,16 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         }
     }
 
-    async Task<ArchiveStats> UploadOnceAsync(string contentDirectory, IObjectStore store, ObjectLocation location, CancellationToken cancellationToken)
+    async Task<ArchiveStats> UploadOnceAsync(string contentDirectory, IObjectStore store, ObjectLocation location, ContentProgress.Tracker? progress,
+        CancellationToken cancellationToken)
     {
         await using var upload = await store.BeginUploadAsync(location, cancellationToken);
         using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
-        var options = new ArchiveWriteOptions { Uids = uids, Gids = gids };
-        var stats = await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
+        var stats = new ArchiveStats();
+        if (progress is not null)
+            progress.Stats = stats;
+        var options = new ArchiveWriteOptions { Uids = uids, Gids = gids, Progress = stats };
+        await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
         await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
         if (stats.UnmappedOwners > 0)
         {

@@ -4,7 +4,7 @@ using Wsd.Observability.Metrics;
 
 namespace Wsd.Hosting;
 
-/// <summary>/live, /ready and /metrics, answered only on the health listener.</summary>
+/// <summary>/live, /ready, /metrics and /progress, answered only on the health listener.</summary>
 static class HealthEndpoints
 {
     public static void Map(WebApplication app, int healthPort)
@@ -18,6 +18,14 @@ static class HealthEndpoints
             foreach (var (name, problem) in checks)
                 body.Append(name).Append(": ").Append(problem ?? "ok").Append('\n');
             return Text(context, checks.All(c => c.Problem is null) ? 200 : 503, body.ToString());
+        }));
+
+        // Content work running now, per workspace (what `wsd client` shows while it waits).
+        app.Map("/progress", OnHealthListener(healthPort, async context =>
+        {
+            context.Response.ContentType = "application/json";
+            await using var json = new System.Text.Json.Utf8JsonWriter(context.Response.Body);
+            context.RequestServices.GetRequiredService<Content.ContentProgress>().WriteJson(json);
         }));
 
         app.Map("/metrics", OnHealthListener(healthPort, context =>

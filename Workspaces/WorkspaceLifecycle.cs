@@ -23,6 +23,7 @@ public sealed class WorkspaceLifecycle(
     WorkspaceUser user,
     TimeProvider clock,
     ContentMetrics metrics,
+    ContentProgress progress,
     ILogger<WorkspaceLifecycle> log)
 {
     /// <summary>
@@ -35,6 +36,7 @@ public sealed class WorkspaceLifecycle(
         diskGuard.RequireRoomForAnotherWorkspace();
         quotas.Require(spec.StorageQuotaBytes);
         var session = sessions.Create(spec);
+        using var tracker = progress.Begin(spec.InstanceId, "init");
         using var scope = log.BeginScope(new Dictionary<string, object> { ["instanceId"] = spec.InstanceId, ["workspaceId"] = spec.MetaId, ["userId"] = spec.Owner });
         try
         {
@@ -42,7 +44,7 @@ public sealed class WorkspaceLifecycle(
             await sockets.StartAsync(session.Id, sessions.Area.SocketPath(session.Id), cancellationToken);
             var storage = StorageOf(session);
             var target = new ContentInitializer.Target(session.ContentLocation, user.Uid, user.Gid, storage,
-                storage is null ? null : new ArchiveRestorer(objects, user.Uids, user.Gids));
+                storage is null ? null : new ArchiveRestorer(objects, user.Uids, user.Gids, tracker));
             Directory.CreateDirectory(session.ContentLocation, (UnixFileMode)0x1ED);
             quotas.ApplyWhileInitializing(session);
             var outcome = await initializer.InitializeAsync(target, content, CancellationToken.None);
@@ -83,8 +85,13 @@ public sealed class WorkspaceLifecycle(
         var storage = StorageOf(session) ?? throw NoRemoteStorage();
         var location = storage.NewSnapshot(clock.GetUtcNow());
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var upload = uploader.UploadAsync(session.ContentLocation, objects, location, returnImmediately ? CancellationToken.None : cancellationToken);
-        var counted = upload.ContinueWith(t => metrics.Uploaded("snapshot", t.IsCompletedSuccessfully, System.Diagnostics.Stopwatch.GetElapsedTime(started)), TaskScheduler.Default);
+        var tracker = progress.Begin(id, "snapshot");
+        var upload = uploader.UploadAsync(session.ContentLocation, objects, location, returnImmediately ? CancellationToken.None : cancellationToken, tracker);
+        var counted = upload.ContinueWith(t =>
+        {
+            tracker.Dispose();
+            metrics.Uploaded("snapshot", t.IsCompletedSuccessfully, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }, TaskScheduler.Default);
         if (returnImmediately)
         {
             _ = upload.ContinueWith(t => log.LogError(t.Exception, "background snapshot {snapshot} of {instanceId} failed", location.Qualified, id),
@@ -156,9 +163,10 @@ public sealed class WorkspaceLifecycle(
     async Task UploadBackupAsync(Session session, WorkspaceStorage storage, CancellationToken cancellationToken)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var tracker = progress.Begin(session.Id, "backup");
         try
         {
-            await uploader.UploadAsync(session.ContentLocation, objects, storage.Backup, cancellationToken);
+            await uploader.UploadAsync(session.ContentLocation, objects, storage.Backup, cancellationToken, tracker);
             metrics.Uploaded("backup", succeeded: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })
