@@ -113,7 +113,7 @@ static class ArchiveBench
     /// GiB to touch again; freshly freed pages are still hot, so every tool starts from the same
     /// state instead of whichever ran after a large free being favoured.
     /// </summary>
-    static void Prefault(string work, long bytes)
+    internal static void Prefault(string work, long bytes)
     {
         string scratch = Path.Combine(work, "prefault");
         Sh($"dd if=/dev/zero of={scratch} bs=1M count={bytes * 25 / 10 >> 20} status=none && rm {scratch}");
