@@ -57,9 +57,20 @@ public sealed class ImageRootfsTests
 
         await using var daemon = await DaemonProcess.LaunchAsync(start, servicePort, healthPort, configPath);
 
-        var wsd = Process.GetProcessesByName("wsd").Select(p => p.Id)
-            .Single(pid => new FileInfo($"/proc/{pid}/root").LinkTarget == rootfs);
-        Assert.Equal(rootfs, new FileInfo($"/proc/{wsd}/root").LinkTarget);
+        // Other tests' daemons come and go meanwhile: a process gone between listing and reading is no match.
+        static string? RootOf(int pid)
+        {
+            try
+            {
+                return new FileInfo($"/proc/{pid}/root").LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+        var wsd = Process.GetProcessesByName("wsd").Select(p => p.Id).Single(pid => RootOf(pid) == rootfs);
+        Assert.Equal(rootfs, RootOf(wsd));
         using var http = new HttpClient();
         Assert.True((await http.GetAsync(daemon.HealthUri("/live"), TestContext.Current.CancellationToken)).IsSuccessStatusCode);
 
