@@ -101,7 +101,6 @@ static class ClientCommand
                     });
                     break;
                 default:
-                    progress?.Dispose();
                     throw new UsageException($"unknown client command '{command}'");
             }
             return 0;

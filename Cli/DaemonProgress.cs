@@ -26,14 +26,10 @@ sealed class DaemonProgress : IDisposable
     /// <summary>A progress line fed by the daemon, or null when stderr is not a terminal.</summary>
     public static IDisposable? Show(string healthAddress, string command, string id)
     {
+        if (!ProgressLine.CanShow)
+            return null; // no polling where nothing would be drawn
         var progress = new DaemonProgress(healthAddress, command, id);
-        var line = ProgressLine.Start(() => progress._latest);
-        if (line is null)
-        {
-            progress.Dispose();
-            return null;
-        }
-        return new Both(line, progress);
+        return new Both(ProgressLine.Start(() => progress._latest)!, progress);
     }
 
     async Task PollAsync(Uri uri, string command)

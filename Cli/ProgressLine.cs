@@ -25,9 +25,11 @@ sealed class ProgressLine : IDisposable
         _timer = new Timer(_ => Draw(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
     }
 
+    /// <summary>Whether stderr is a terminal that can take a redrawn line.</summary>
+    public static bool CanShow => !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb";
+
     /// <summary>A progress line, or null when stderr is not a terminal.</summary>
-    public static ProgressLine? Start(Func<Figures> read) =>
-        Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb" ? null : new ProgressLine(read);
+    public static ProgressLine? Start(Func<Figures> read) => CanShow ? new ProgressLine(read) : null;
 
     void Draw()
     {
@@ -39,7 +41,7 @@ sealed class ProgressLine : IDisposable
         }
     }
 
-    public static string Format(Figures figures, TimeSpan elapsed)
+    static string Format(Figures figures, TimeSpan elapsed)
     {
         var parts = new List<string> { figures.What };
         if (figures.Bytes is long bytes)

@@ -20,9 +20,7 @@ public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, 
             return false;
         using var hashed = new Sha256Stream(stored.Content, leaveOpen: true);
         using var tar = ArchiveCompression.OpenForReading(hashed, out _);
-        var stats = new ArchiveStats();
-        if (progress is not null)
-            progress.Stats = stats;
+        var stats = progress?.NewRun() ?? new ArchiveStats();
         var options = new ArchiveReadOptions { Uids = uids, Gids = gids, Progress = stats };
         await Task.Run(() => ArchiveExtractor.Extract(tar, destination, options), cancellationToken);
         string digest = hashed.HexDigest();

@@ -38,9 +38,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
     {
         await using var upload = await store.BeginUploadAsync(location, cancellationToken);
         using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
-        var stats = new ArchiveStats();
-        if (progress is not null)
-            progress.Stats = stats;
+        var stats = progress?.NewRun() ?? new ArchiveStats();
         var options = new ArchiveWriteOptions { Uids = uids, Gids = gids, Progress = stats };
         await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
         await upload.CommitAsync(hashed.HexDigest(), cancellationToken);

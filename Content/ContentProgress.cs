@@ -20,8 +20,11 @@ public sealed class ContentProgress
         internal string Kind { get; } = kind;
         internal long Started { get; } = Stopwatch.GetTimestamp();
 
-        /// <summary>The archive run's stats as they fill; a retry or a new phase puts fresh ones here.</summary>
-        public ArchiveStats Stats { get; set; } = new();
+        /// <summary>The archive run's stats as they fill.</summary>
+        public ArchiveStats Stats { get; private set; } = new();
+
+        /// <summary>Fresh stats for a new archive run (a retry, a new phase), shown from now on.</summary>
+        public ArchiveStats NewRun() => Stats = new ArchiveStats();
 
         public void Dispose() => owner._running.TryRemove(new KeyValuePair<string, Tracker>(workspaceId, this));
     }

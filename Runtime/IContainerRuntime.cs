@@ -17,8 +17,7 @@ public interface IContainerRuntime
 
 /// <summary>
 /// A running workspace container: its init's PID as the node sees it, the depth of its PID namespace
-/// in NSpid (what "a PID inside the container" is counted in), its cgroup v2 path, and where the
-/// runtime keeps its root file system when it says (wsd itself reaches the root through
-/// /proc/&lt;pid&gt;/root, the same tree as the init sees it).
+/// in NSpid (what "a PID inside the container" is counted in), and its cgroup v2 path. Its root is
+/// reached through /proc/&lt;pid&gt;/root, the tree the init sees.
 /// </summary>
-public sealed record WorkspaceContainer(string InstanceId, int Pid, int PidNamespaceLevel, string CgroupPath, string? Rootfs = null);
+public sealed record WorkspaceContainer(string InstanceId, int Pid, int PidNamespaceLevel, string CgroupPath);

@@ -70,15 +70,17 @@ public sealed class ContainerdRuntime : BackgroundService, IContainerRuntime
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
                 return (null, $"{found.WhyNot} (waited {_config.WaitForContainer.TotalSeconds:0.#} s)");
-            if (!askedForResync && !triedOnce)
-                askedForResync = true; // the first listing is on its way anyway
-            else if (!askedForResync)
+            // An event may have been missed (one between the listing and the subscription taking
+            // effect): list again once, then wait for events. Before the first listing there is
+            // nothing to repeat.
+            if (!askedForResync)
             {
-                // An event may have been missed (one between the listing and the subscription
-                // taking effect): list again once, then wait for events.
                 askedForResync = true;
-                lock (_lock)
-                    _resync.TrySetResult();
+                if (triedOnce)
+                {
+                    lock (_lock)
+                        _resync.TrySetResult();
+                }
             }
             try
             {
@@ -100,7 +102,7 @@ public sealed class ContainerdRuntime : BackgroundService, IContainerRuntime
             return (null, $"the workspace container {container.Id} of workspace {instanceId} has exited (its task PID {pid} is gone)");
         if (nsPids.Length < 2)
             return (null, $"the workspace container {container.Id} of workspace {instanceId} shares the node's PID namespace; wsd serves only containers with their own");
-        return (new WorkspaceContainer(instanceId, pid, nsPids.Length - 1, container.CgroupPath, RootfsOf(container)), "");
+        return (new WorkspaceContainer(instanceId, pid, nsPids.Length - 1, container.CgroupPath), "");
     }
 
     // The spec's root.path: relative (a snapshot mounted into the task's bundle, "rootfs" for the
