@@ -63,9 +63,11 @@ public static class Program
             ? new Storage.S3.S3ObjectStore(config.Content.Storage.S3)
             : new Storage.LocalObjectStore(config.Content.Storage.Local.Root, config.Content.Storage.Local.Bucket));
         builder.Services.AddSingleton(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(10) });
-        builder.Services.AddSingleton(new Content.Git.GitRunner(user.Uid, user.Gid, Environment.ProcessPath ?? "/proc/self/exe"));
+        var git = new Content.Git.GitRunner(new Linux.Sandbox.SandboxLauncher(Environment.ProcessPath ?? "/proc/self/exe", user.Uid, user.Gid),
+            config.Content.Git.CommandTimeout);
+        builder.Services.AddSingleton(git);
         builder.Services.AddSingleton<Content.Git.GitCheckout>();
-        builder.Services.AddSingleton<Content.Git.GitStatusReader>();
+        builder.Services.AddSingleton(new Content.Git.GitStatusReader(git, config.Content.Git.StatusTimeout));
         builder.Services.AddSingleton<Content.ContentInitializer>();
         builder.Services.AddSingleton<Content.LogUploader>();
         builder.Services.AddSingleton<ContentMetrics>();

@@ -17,12 +17,12 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args)
     {
-        // Helper modes the daemon starts itself with; they must not print anything else. The exec
-        // helper comes first: it carries the askpass marker on to git.
-        if (args is ["internal-exec", .. var exec])
-            return InternalExec.Run(exec);
+        // Helper modes the daemon starts itself with; they must not print anything else. The sandbox
+        // comes before askpass: it carries the askpass marker on to git.
         if (args is ["internal-ns", .. var ns])
             return InternalNamespace.Run(ns);
+        if (args is [Linux.Sandbox.SandboxArguments.Command, .. var sandbox])
+            return InternalSandbox.Run(sandbox);
         if (GitAskPass.IsRequested)
             return GitAskPass.Answer(args);
         try

@@ -39,6 +39,10 @@ public static class ConfigValidator
             problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
         if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
             problems.Add("content.backup.maxWait: must be positive");
+        if (config.Content.Git.StatusTimeout <= TimeSpan.Zero)
+            problems.Add("content.git.statusTimeout: must be positive");
+        if (config.Content.Git.CommandTimeout <= TimeSpan.Zero)
+            problems.Add("content.git.commandTimeout: must be positive");
         if (config.Runtime.Kind is not ("process" or "containerd"))
             problems.Add($"runtime.kind: '{config.Runtime.Kind}' is not one of process, containerd");
         if (config.Runtime.Kind == "containerd" && config.Runtime.Containerd.Socket.Length == 0)

@@ -73,6 +73,23 @@ public sealed class ContentConfig
     public StorageConfig Storage { get; set; } = new();
 
     public BackupConfig Backup { get; set; } = new();
+
+    public GitSandboxConfig Git { get; set; } = new();
+}
+
+/// <summary>The sandbox every git command runs in (docs/security.md): how long each may take.</summary>
+public sealed class GitSandboxConfig
+{
+    /// <summary>
+    /// Dispose's git status and log together: at the deadline the sandbox's whole process tree is
+    /// killed and the dispose goes on without a git status.
+    /// </summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan StatusTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Each git command of an initializer (clone, fetch, checkout, submodules).</summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 public sealed class BackupConfig

@@ -92,6 +92,9 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 
+    [LibraryImport(Lib, EntryPoint = "getegid")]
+    public static partial uint GetEgid();
+
     [LibraryImport(Lib, EntryPoint = "setgroups", SetLastError = true)]
     public static partial int SetGroups(nint size, uint* groups);
 

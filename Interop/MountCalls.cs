@@ -23,7 +23,10 @@ public static unsafe partial class MountCalls
     // setns / unshare
     public const int NewNamespace = 0x00020000, NewPid = 0x20000000, NewNet = 0x40000000, Fs = 0x00000200;
 
-    const long SysOpenTree = 428, SysMoveMount = 429, SysMountSetattr = 442;
+    // mount_setattr attributes
+    public const ulong MountAttrReadOnly = 0x1, MountAttrNoSuid = 0x2, MountAttrNoDev = 0x4, MountAttrNoExec = 0x8;
+
+    const long SysOpenTree = 428, SysMoveMount = 429, SysMountSetattr = 442, SysPivotRoot = 155;
 
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true)]
     private static partial int Umount2(byte* target, int flags);
@@ -126,4 +129,37 @@ public static unsafe partial class MountCalls
             throw SyscallException.FromLastError("mount_setattr(MOUNT_ATTR_IDMAP)", what);
     }
 
+    /// <summary>mount_setattr(2) setting <paramref name="set"/> (MOUNT_ATTR_*) on the mount <paramref name="treeFd"/>, or on <paramref name="path"/> relative to it.</summary>
+    public static void SetAttributes(int treeFd, string path, ulong set, string what)
+    {
+        var attr = stackalloc ulong[4];
+        attr[0] = set;
+        attr[1] = attr[2] = attr[3] = 0;
+        fixed (byte* p = CStrings.Of(path))
+        {
+            if (Syscall5(SysMountSetattr, treeFd, (long)p, path.Length == 0 ? AtEmptyPath : 0, (long)attr, 32) != 0)
+                throw SyscallException.FromLastError("mount_setattr", what);
+        }
+    }
+
+    /// <summary>move_mount(2) of the tree <paramref name="treeFd"/> onto the path <paramref name="target"/>.</summary>
+    public static void MoveMount(int treeFd, string target)
+    {
+        byte empty = 0;
+        fixed (byte* t = CStrings.Of(target))
+        {
+            if (Syscall5(SysMoveMount, treeFd, (long)&empty, AtFlags.CurrentDirectory, (long)t, MoveMountFromEmptyPath) != 0)
+                throw SyscallException.FromLastError("move_mount", target);
+        }
+    }
+
+    /// <summary>pivot_root(".", "."): the current directory, a mount, becomes the root; the old root is stacked under it until unmounted.</summary>
+    public static void PivotRootHere()
+    {
+        fixed (byte* dot = CStrings.Of("."))
+        {
+            if (Syscall5(SysPivotRoot, (long)dot, (long)dot, 0, 0, 0) != 0)
+                throw SyscallException.FromLastError("pivot_root", ".");
+        }
+    }
 }

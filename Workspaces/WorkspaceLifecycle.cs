@@ -148,11 +148,12 @@ public sealed class WorkspaceLifecycle(
             {
                 try
                 {
-                    status = await gitStatus.ReadAsync(ContentPaths.Inside(s.ContentLocation, s.CheckoutLocation, "checkout location"), ct);
+                    status = await gitStatus.ReadAsync(s.ContentLocation, s.CheckoutLocation, ct);
                 }
-                catch (Exception e) when (e is WsdException or IOException)
+                catch (Exception e) when (e is WsdException or IOException or UnauthorizedAccessException)
                 {
-                    log.LogWarning("cannot read git status of {instanceId}: {error}", s.Id, e.Message);
+                    // The checkout is the user's: a status that fails or runs out of time is no reason to keep the workspace.
+                    log.LogWarning("no git status for {instanceId}: {error}", s.Id, e.Message);
                 }
             }
             await sockets.StopAsync(s.Id);

@@ -2,9 +2,10 @@ namespace Wsd.Content.Git;
 
 /// <summary>
 /// The git initializer (REF §4.6): clone into the checkout location as the workspace user, then
-/// bring it to the requested head, branch or commit; an optional upstream remote; submodules.
+/// bring it to the requested head, branch or commit; an optional upstream remote; submodules. Every
+/// command runs in the sandbox; credentials go only to the commands that talk to a remote.
 /// </summary>
-public sealed class GitCheckout(GitRunner git, HttpClient http, ILogger<GitCheckout> log)
+public sealed partial class GitCheckout(GitRunner git, HttpClient http, ILogger<GitCheckout> log)
 {
     const int CloneAttempts = 3;
 
@@ -18,47 +19,51 @@ public sealed class GitCheckout(GitRunner git, HttpClient http, ILogger<GitCheck
         if (Directory.Exists(Path.Combine(location, ".git")))
             return;
         ContentPaths.CreateDirectories(contentDirectory, location, uid, gid);
+        string relative = Path.GetRelativePath(contentDirectory, location) is var r && r == "." ? "" : r;
+        var tree = new GitWorkTree(contentDirectory, relative, Writable: true, Network: true)
+        {
+            LocalRemotes = [.. new[] { spec.RemoteUri, spec.UpstreamRemoteUri }.Select(LocalRepository).OfType<string>()],
+        };
         var credentials = new GitCredentialSource(spec, http);
 
-        await CloneAsync(spec, location, credentials, cancellationToken);
+        await CloneAsync(spec, tree, credentials, cancellationToken);
         var creds = await credentials.GetAsync(cancellationToken);
-        await git.RunAsync(location, ["config", "--replace-all", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"], null, cancellationToken);
-        await git.RunAsync(location, ["config", "--replace-all", "checkout.defaultRemote", "origin"], null, cancellationToken);
-        await RealizeTargetAsync(spec, location, creds, cancellationToken);
+        await git.RunAsync(tree, ["config", "--replace-all", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"], null, cancellationToken);
+        await git.RunAsync(tree, ["config", "--replace-all", "checkout.defaultRemote", "origin"], null, cancellationToken);
+        await RealizeTargetAsync(spec, tree, creds, cancellationToken);
 
         if (spec.UpstreamRemoteUri.Length > 0)
         {
-            await git.RunCheckedAsync(location, ["remote", "add", "upstream", spec.UpstreamRemoteUri], null, cancellationToken);
-            await git.RunCheckedAsync(location, ["fetch", "upstream"], creds, cancellationToken);
+            await git.RunCheckedAsync(tree, ["remote", "add", "--", "upstream", spec.UpstreamRemoteUri], null, cancellationToken);
+            await git.RunCheckedAsync(tree, ["fetch", "upstream"], creds, cancellationToken);
         }
-        var submodules = await git.RunAsync(location, ["submodule", "update", "--init", "--recursive"], creds, cancellationToken);
+        var submodules = await git.RunAsync(tree, ["submodule", "update", "--init", "--recursive"], creds, cancellationToken);
         if (!submodules.Succeeded)
-            log.LogWarning("git submodule update failed in {location}: {output}", location, submodules.Output.Trim());
+            log.LogWarning("git submodule update failed in {location}: {output}", location, GitException.Redact(submodules.Text.Trim()));
     }
 
-    async Task CloneAsync(GitSpec spec, string location, GitCredentialSource credentials, CancellationToken cancellationToken)
+    async Task CloneAsync(GitSpec spec, GitWorkTree tree, GitCredentialSource credentials, CancellationToken cancellationToken)
     {
         var args = new List<string> { "clone" };
         if (!spec.FullClone)
             args.AddRange(["--depth=1", "--shallow-submodules"]);
-        args.Add(spec.RemoteUri);
         foreach (var (key, value) in spec.CustomConfig)
             args.AddRange(["--config", $"{key.Trim()}={value.Trim()}"]);
         if (spec.RemoteUri.Contains("gitlab.com", StringComparison.Ordinal))
             args.AddRange(["--config", "http.version=HTTP/1.1"]);
-        args.Add(".");
+        args.AddRange(["--", spec.RemoteUri, "."]);
 
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                await git.RunCheckedAsync(location, args, await credentials.GetAsync(cancellationToken), cancellationToken);
+                await git.RunCheckedAsync(tree, args, await credentials.GetAsync(cancellationToken), cancellationToken);
                 return;
             }
             catch (GitException e) when (attempt < CloneAttempts && !IsPermanent(e))
             {
                 log.LogWarning("git clone attempt {attempt} failed, retrying: {error}", attempt, e.Message);
-                ContentPaths.Empty(location); // a half clone must not stay behind
+                ContentPaths.Empty(tree.Path); // a half clone must not stay behind
                 await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
             }
         }
@@ -71,41 +76,60 @@ public sealed class GitCheckout(GitRunner git, HttpClient http, ILogger<GitCheck
             throw new Errors.WsdException(Errors.ErrorCode.InvalidArgument, $"git initializer: {field} \"{value}\" is not a valid value");
     }
 
-    static bool IsPermanent(GitException e) =>
-        e.Result.Output.Contains("Access denied", StringComparison.Ordinal) ||
-        e.Result.Output.Contains("Authentication failed", StringComparison.Ordinal) ||
-        e.Result.Output.Contains("not found", StringComparison.OrdinalIgnoreCase) ||
-        e.Result.Output.Contains("does not exist", StringComparison.OrdinalIgnoreCase);
+    // A remote on this node's file system: the sandbox shows it read-only, nothing else of the node.
+    static string? LocalRepository(string remote)
+    {
+        if (remote.StartsWith("file://", StringComparison.Ordinal) && Uri.TryCreate(remote, UriKind.Absolute, out var uri))
+            return uri.LocalPath;
+        return remote.StartsWith('/') ? remote : null;
+    }
 
-    /// <summary>Checks out what the spec asks for in an existing clone (also used by prebuilds).</summary>
-    public async Task RealizeTargetAsync(GitSpec spec, string location, GitCredentials? creds, CancellationToken cancellationToken)
+    static bool IsPermanent(GitException e) =>
+        e.Result.Text.Contains("Access denied", StringComparison.Ordinal) ||
+        e.Result.Text.Contains("Authentication failed", StringComparison.Ordinal) ||
+        e.Result.Text.Contains("not found", StringComparison.OrdinalIgnoreCase) ||
+        e.Result.Text.Contains("does not exist", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Checks out what the spec asks for in an existing clone.</summary>
+    async Task RealizeTargetAsync(GitSpec spec, GitWorkTree tree, GitCredentials? creds, CancellationToken cancellationToken)
     {
         switch (spec.Mode)
         {
             case CloneTarget.RemoteHead:
-                var reset = await git.RunAsync(location, ["reset", "--hard", "origin/HEAD"], creds, cancellationToken);
+                var reset = await git.RunAsync(tree, ["reset", "--hard", "origin/HEAD"], null, cancellationToken);
                 // An empty remote has no HEAD to reset to; that is not an error (REF §4.6).
-                if (!reset.Succeeded && !reset.Output.Contains("unknown revision or path not in the working tree", StringComparison.Ordinal))
+                if (!reset.Succeeded && !reset.Text.Contains("unknown revision or path not in the working tree", StringComparison.Ordinal))
                     throw new GitException(["reset", "--hard", "origin/HEAD"], reset);
                 break;
             case CloneTarget.RemoteBranch:
-                string defaultBranch = (await git.RunAsync(location, ["rev-parse", "--abbrev-ref", "origin/HEAD"], creds, cancellationToken))
+                // The remote's default branch name comes from the remote: it is used only if it is a plain branch name.
+                string defaultBranch = (await git.RunAsync(tree, ["rev-parse", "--abbrev-ref", "origin/HEAD"], null, cancellationToken))
                     .Output.Trim().Replace("origin/", "", StringComparison.Ordinal);
-                var exists = await git.RunAsync(location, ["ls-remote", "--exit-code", "origin", spec.Target], creds, cancellationToken);
+                var exists = await git.RunAsync(tree, ["ls-remote", "--exit-code", "origin", "--", spec.Target], creds, cancellationToken);
                 string fetchTarget = exists.Succeeded && exists.Output.Trim().Length > 0 ? spec.Target : defaultBranch;
-                bool shallow = (await git.RunAsync(location, ["rev-parse", "--is-shallow-repository"], creds, cancellationToken)).Output.Trim() == "true";
-                await git.RunCheckedAsync(location, shallow
-                    ? ["fetch", "--depth=1", "origin", "--recurse-submodules=no", fetchTarget]
-                    : ["fetch", "origin", "--recurse-submodules=no", fetchTarget], creds, cancellationToken);
-                await git.RunCheckedAsync(location, ["checkout", "-B", spec.Target, $"origin/{fetchTarget}"], creds, cancellationToken);
+                if (!IsBranchName(fetchTarget))
+                    throw new Errors.WsdException(Errors.ErrorCode.FailedPrecondition, $"git initializer: the remote's default branch \"{fetchTarget}\" is not a usable branch name");
+                bool shallow = (await git.RunAsync(tree, ["rev-parse", "--is-shallow-repository"], null, cancellationToken)).Output.Trim() == "true";
+                await git.RunCheckedAsync(tree, shallow
+                    ? ["fetch", "--depth=1", "--recurse-submodules=no", "origin", "--", fetchTarget]
+                    : ["fetch", "--recurse-submodules=no", "origin", "--", fetchTarget], creds, cancellationToken);
+                await git.RunCheckedAsync(tree, ["checkout", "-B", spec.Target, $"origin/{fetchTarget}", "--"], null, cancellationToken);
                 break;
             case CloneTarget.LocalBranch:
-                await git.RunCheckedAsync(location, ["checkout", "-B", spec.Target, "origin/HEAD", "--no-track"], creds, cancellationToken);
+                await git.RunCheckedAsync(tree, ["checkout", "-B", spec.Target, "origin/HEAD", "--no-track", "--"], null, cancellationToken);
                 break;
             case CloneTarget.RemoteCommit:
-                await git.RunCheckedAsync(location, ["fetch", "origin", spec.Target, "--depth=20"], creds, cancellationToken);
-                await git.RunCheckedAsync(location, ["checkout", spec.Target], creds, cancellationToken);
+                await git.RunCheckedAsync(tree, ["fetch", "--depth=20", "origin", "--", spec.Target], creds, cancellationToken);
+                await git.RunCheckedAsync(tree, ["checkout", spec.Target, "--"], null, cancellationToken);
                 break;
         }
     }
+
+    // A conservative subset of git check-ref-format: what a default branch is in practice.
+    static bool IsBranchName(string name) =>
+        name.Length is > 0 and <= 255 && BranchName().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal)
+        && !name.EndsWith(".lock", StringComparison.Ordinal) && !name.EndsWith('/') && !name.Contains("//", StringComparison.Ordinal);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._/+-]*$")]
+    private static partial System.Text.RegularExpressions.Regex BranchName();
 }

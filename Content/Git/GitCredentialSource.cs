@@ -4,7 +4,8 @@ namespace Wsd.Content.Git;
 
 /// <summary>
 /// Credentials for a git initializer (REF §4.6): basic auth as given, or a one-time secret fetched
-/// once from its URL (up to 20 attempts, 1 s apart) and then reused for every git command.
+/// once from its URL (up to 20 attempts, 1 s apart) and then reused for every git command; either
+/// way bound to the origin of the remote they were given for.
 /// </summary>
 public sealed class GitCredentialSource(GitSpec spec, HttpClient http)
 {
@@ -17,7 +18,7 @@ public sealed class GitCredentialSource(GitSpec spec, HttpClient http)
             case GitAuth.None:
                 return null;
             case GitAuth.Basic:
-                return new GitCredentials(spec.AuthUser, spec.AuthPassword);
+                return new GitCredentials(spec.AuthUser, spec.AuthPassword, GitOrigin.Of(spec.RemoteUri));
         }
         if (_cached is not null)
             return _cached;
@@ -37,7 +38,8 @@ public sealed class GitCredentialSource(GitSpec spec, HttpClient http)
                 }
                 string body = await response.Content.ReadAsStringAsync(cancellationToken);
                 int colon = body.IndexOf(':');
-                _cached = colon < 0 ? new GitCredentials("", body) : new GitCredentials(body[..colon], body[(colon + 1)..]);
+                string? origin = GitOrigin.Of(spec.RemoteUri);
+                _cached = colon < 0 ? new GitCredentials("", body, origin) : new GitCredentials(body[..colon], body[(colon + 1)..], origin);
                 return _cached;
             }
             catch (HttpRequestException e)

@@ -1,115 +1,134 @@
-using System.Diagnostics;
-using System.Text;
 using Wsd.Errors;
+using Wsd.Linux.Sandbox;
 
 namespace Wsd.Content.Git;
 
-/// <summary>Credentials for one git operation; they reach git only through its askpass program's environment.</summary>
-public sealed record GitCredentials(string User, string Password);
+/// <summary>Credentials for one git operation and the origin they belong to; they reach git only through its askpass program's environment.</summary>
+public sealed record GitCredentials(string User, string Password, string? Origin);
 
-/// <summary>The outcome of one git command.</summary>
-public sealed record GitResult(int ExitCode, string Output)
+/// <summary>The outcome of one git command: standard output and error kept apart, each bounded.</summary>
+public sealed record GitResult(int ExitCode, string Output, string Error)
 {
     public bool Succeeded => ExitCode == 0;
+
+    /// <summary>Both streams, for messages and for matching git's own error texts.</summary>
+    public string Text => Error.Length == 0 ? Output : Output.Length == 0 ? Error : $"{Output}\n{Error}";
 }
 
 /// <summary>
-/// Runs the real git executable as the workspace's user (SPEC §4): through <c>wsd internal-exec</c>
-/// when the daemon is root, with a scrubbed environment, no system or global git config, hooks
-/// disabled, no terminal prompts, and credentials answered by wsd's own askpass mode.
+/// Where a git command runs: <paramref name="Location"/> (relative, the workspace user's) beneath the
+/// workspace's content directory, resolved without symlinks by the sandbox itself. Writable and
+/// with the network for initializers; read-only and offline for dispose's status and log.
 /// </summary>
-public sealed class GitRunner(uint uid, uint gid, string daemonBinary)
+public sealed record GitWorkTree(string ContentDirectory, string Location, bool Writable, bool Network)
 {
-    static readonly string[] PassedThrough = ["PATH", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH"];
+    /// <summary>Local repositories the command reads (a file:// remote), shown read-only at their own paths.</summary>
+    public IReadOnlyList<string> LocalRemotes { get; init; } = [];
 
-    /// <summary>Runs git; a non-zero exit is a result, not an exception.</summary>
-    public async Task<GitResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, GitCredentials? credentials, CancellationToken cancellationToken)
+    /// <summary>The checkout's path, the same inside the sandbox as on the node.</summary>
+    public string Path => Location.Length == 0 ? ContentDirectory : System.IO.Path.Combine(ContentDirectory, Location);
+}
+
+/// <summary>
+/// Runs the real git executable in the sandbox (docs/security.md): as the workspace user, seeing only
+/// the checkout and the git installation, with a scrubbed environment, no system or global git
+/// config, hooks disabled, no terminal prompts, and credentials answered by wsd's own askpass mode
+/// for their origin only. A command that outlives its time is killed with everything it started.
+/// </summary>
+public sealed class GitRunner(SandboxLauncher sandbox, TimeSpan commandTimeout)
+{
+    static readonly string[] PassedThrough = ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"];
+    static readonly string[] CertificateVariables = ["GIT_SSL_CAINFO", "GIT_SSL_CAPATH"];
+
+    /// <summary>Runs git; a non-zero exit is a result, not an exception. Standard output goes to <paramref name="onLine"/> when given.</summary>
+    public async Task<GitResult> RunAsync(GitWorkTree tree, IReadOnlyList<string> args, GitCredentials? credentials, CancellationToken cancellationToken,
+        Action<string>? onLine = null)
     {
-        bool asOtherUser = Interop.Libc.GetEuid() == 0 && uid != 0;
-        var start = new ProcessStartInfo(asOtherUser ? daemonBinary : "git")
+        var environment = new Dictionary<string, string>
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
+            ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
+            ["HOME"] = "/nonexistent",
+            ["LC_ALL"] = "C",
+            ["GIT_CONFIG_NOSYSTEM"] = "1",
+            ["GIT_CONFIG_GLOBAL"] = "/dev/null",
+            ["GIT_TERMINAL_PROMPT"] = "0",
+            ["GIT_ASKPASS"] = SandboxRoot.AskPassProgram,
+            [Cli.GitAskPass.Marker] = "1",
         };
-        if (asOtherUser)
-        {
-            foreach (var prefix in new[] { "internal-exec", uid.ToString(), gid.ToString(), "git" })
-                start.ArgumentList.Add(prefix);
-        }
-        // Hooks and credential helpers from any config are off for every command (REF §4.6, §9.2 item 5).
-        foreach (var option in new[] { "-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false" })
-            start.ArgumentList.Add(option);
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-
-        start.Environment.Clear();
+        if (!tree.Writable)
+            environment["GIT_OPTIONAL_LOCKS"] = "0"; // status must not try to refresh the index of a read-only checkout
+        var binds = new List<SandboxBind> { new(tree.ContentDirectory, tree.Location, tree.Path, tree.Writable) };
+        foreach (var remote in tree.LocalRemotes)
+            binds.Add(new SandboxBind(remote, "", remote, false));
         foreach (var name in PassedThrough)
         {
             if (Environment.GetEnvironmentVariable(name) is { } value)
-                start.Environment[name] = value;
+                environment[name] = value;
         }
-        start.Environment["HOME"] = "/nonexistent";
-        start.Environment["LC_ALL"] = "C";
-        start.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        start.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        start.Environment["GIT_ASKPASS"] = daemonBinary;
-        start.Environment[Cli.GitAskPass.Marker] = "1";
-        if (credentials is not null)
+        foreach (var name in CertificateVariables)
         {
-            start.Environment[Cli.GitAskPass.UserVariable] = credentials.User;
-            start.Environment[Cli.GitAskPass.PasswordVariable] = credentials.Password;
+            if (Environment.GetEnvironmentVariable(name) is { } value && System.IO.Path.IsPathFullyQualified(value) && (File.Exists(value) || Directory.Exists(value)))
+            {
+                environment[name] = value;
+                binds.Add(new SandboxBind(value, "", value, false));
+            }
+        }
+        if (credentials is { Origin: { } origin })
+        {
+            environment[Cli.GitAskPass.OriginVariable] = origin;
+            environment[Cli.GitAskPass.UserVariable] = credentials.User;
+            environment[Cli.GitAskPass.PasswordVariable] = credentials.Password;
         }
 
-        using var process = Process.Start(start) ?? throw new WsdException(ErrorCode.Internal, "cannot start git");
-        process.StandardInput.Close();
-        var output = new StringBuilder();
-        var stdout = Pump(process.StandardOutput, output);
-        var stderr = Pump(process.StandardError, output);
+        var command = new SandboxCommand
+        {
+            Program = "git",
+            // Hooks and credential helpers from any config are off for every command (REF §4.6, §9.2 item 5).
+            Arguments = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false", .. args],
+            Environment = environment,
+            Binds = binds,
+            WorkingDirectory = tree.Path,
+            Network = tree.Network,
+            Timeout = commandTimeout,
+        };
+        SandboxResult result;
         try
         {
-            await process.WaitForExitAsync(cancellationToken);
+            result = await sandbox.RunAsync(command, onLine, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (IOException e)
         {
-            process.Kill(entireProcessTree: true);
-            throw;
+            throw new WsdException(ErrorCode.Internal, $"git {GitException.Describe(args)}: {e.Message}", e);
         }
-        await Task.WhenAll(stdout, stderr);
-        return new GitResult(process.ExitCode, output.ToString());
+        if (result.TimedOut)
+            throw new WsdException(ErrorCode.DeadlineExceeded, $"git {GitException.Describe(args)} did not finish within {commandTimeout.TotalSeconds:0} s and was killed");
+        return new GitResult(result.ExitCode, result.Output, result.Error);
     }
 
-    /// <summary>Runs git and turns a failure into an error in upstream's form: "git &lt;args&gt; failed (exit status N): output".</summary>
-    public async Task<string> RunCheckedAsync(string workingDirectory, IReadOnlyList<string> args, GitCredentials? credentials, CancellationToken cancellationToken)
+    /// <summary>Runs git and turns a failure into an error in upstream's form: "git &lt;command&gt; failed (exit status N): output".</summary>
+    public async Task<string> RunCheckedAsync(GitWorkTree tree, IReadOnlyList<string> args, GitCredentials? credentials, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(workingDirectory, args, credentials, cancellationToken);
+        var result = await RunAsync(tree, args, credentials, cancellationToken);
         if (!result.Succeeded)
             throw new GitException(args, result);
         return result.Output;
     }
-
-    static async Task Pump(StreamReader reader, StringBuilder sink)
-    {
-        var buffer = new char[4096];
-        int n;
-        while ((n = await reader.ReadAsync(buffer)) > 0)
-        {
-            lock (sink)
-                sink.Append(buffer, 0, n);
-        }
-    }
 }
 
-/// <summary>A git command that failed; the message names the command and carries git's output, with URL passwords masked.</summary>
+/// <summary>
+/// A git command that failed. The message names the git subcommand only, never its arguments
+/// (a --config value or URL can carry a secret), with git's output, URL user info masked.
+/// </summary>
 public sealed partial class GitException(IReadOnlyList<string> args, GitResult result)
-    : WsdException(ErrorCode.FailedPrecondition, Redact($"git {string.Join(' ', args)} failed (exit status {result.ExitCode}): {result.Output.Trim()}"))
+    : WsdException(ErrorCode.FailedPrecondition, Redact($"git {Describe(args)} failed (exit status {result.ExitCode}): {result.Text.Trim()}"))
 {
     public GitResult Result { get; } = result;
 
-    static string Redact(string text) => UrlUserInfo().Replace(text, "://***@");
+    /// <summary>The subcommand and its options without their values, e.g. "clone --depth=1".</summary>
+    public static string Describe(IReadOnlyList<string> args) =>
+        string.Join(' ', args.TakeWhile((a, i) => i == 0 || a.StartsWith('-')).Where(a => a != "--config").Select(a => a.Split('=')[0]));
+
+    public static string Redact(string text) => UrlUserInfo().Replace(text, "://***@");
 
     [System.Text.RegularExpressions.GeneratedRegex(@"://[^/@\s]+@")]
     private static partial System.Text.RegularExpressions.Regex UrlUserInfo();
