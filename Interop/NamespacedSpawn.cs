@@ -78,6 +78,7 @@ public static unsafe partial class NamespacedSpawn
             throw;
         }
 
+        Prepare();
         int pidfd = -1;
         var args = stackalloc ulong[11]; // struct clone_args, up to v2 (88 bytes)
         new Span<ulong>(args, 11).Clear();
@@ -125,6 +126,17 @@ public static unsafe partial class NamespacedSpawn
                 Libc.Close(sync[1]);
             Libc.Close(error[0]);
         }
+    }
+
+    // Everything the child will run is compiled and bound now, in the parent: a JIT compilation or
+    // a lazy symbol lookup in the child would take locks that other threads of the parent held.
+    static void Prepare()
+    {
+        const long SysGetpid = 39;
+        RawSyscall(SysGetpid, 0, 0, 0);
+        _ = *ErrnoLocation();
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(NamespacedSpawn).GetMethod(nameof(RunChild), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MethodHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(typeof(NamespacedSpawn).GetMethod(nameof(Fail), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MethodHandle);
     }
 
     // The cloned child: raw system calls on memory the parent prepared, then execve or exit.
