@@ -27,7 +27,8 @@ public static class SandboxRoot
     static readonly string[] DeviceFiles = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"];
     static readonly string[] SearchPath = ["/usr/local/bin", "/usr/bin", "/bin"];
 
-    sealed record Source(int Fd, string Target, bool IsDirectory, bool Writable);
+    // Only the system directories hold programs to run; nothing in a workspace or a remote is executed directly.
+    sealed record Source(int Fd, string Target, bool IsDirectory, bool Writable, bool Executable = true);
 
     /// <summary>Builds the root and execs <paramref name="program"/>; returns (with the reason) only on failure.</summary>
     public static Exception EnterAndExec(IReadOnlyList<SandboxBind> binds, string workingDirectory, string[] program)
@@ -54,7 +55,7 @@ public static class SandboxRoot
             foreach (var bind in binds)
             {
                 int fd = SandboxPaths.OpenBeneath(bind.Root, bind.Relative);
-                sources.Add(new Source(fd, bind.Target, SandboxPaths.IsDirectory(fd), bind.Writable));
+                sources.Add(new Source(fd, bind.Target, SandboxPaths.IsDirectory(fd), bind.Writable, Executable: false));
             }
 
             MountCalls.MountFs("tmpfs", Staging, "tmpfs", MountCalls.NoSuid | MountCalls.NoDev, "mode=0755,size=1m,nr_inodes=1024");
@@ -113,7 +114,7 @@ public static class SandboxRoot
         {
             // Devices need their node usable; everything else is nodev.
             ulong attributes = MountCalls.MountAttrNoSuid | (source.Target.StartsWith("/dev/", StringComparison.Ordinal) ? 0 : MountCalls.MountAttrNoDev)
-                | (source.Writable ? 0 : MountCalls.MountAttrReadOnly);
+                | (source.Writable ? 0 : MountCalls.MountAttrReadOnly) | (source.Executable ? 0 : MountCalls.MountAttrNoExec);
             MountCalls.SetAttributes(tree, "", attributes, source.Target);
             MountCalls.MoveMount(tree, target);
         }
