@@ -20,8 +20,8 @@ public static unsafe partial class NamespacedSpawn
         NewUser = 0x10000000, NewPid = 0x20000000, NewNet = 0x40000000;
     const ulong ClonePidfd = 0x1000;
     const long SysRead = 0, SysWrite = 1, SysFcntl = 72, SysDup3 = 292, SysExecve = 59, SysExitGroup = 231, SysPrctl = 157,
-        SysClone3 = 435, SysSetGroups = 116, SysSetResUid = 117, SysSetResGid = 119, SysPidfdSendSignal = 424, SysWaitid = 247;
-    const int FDupFdCloseOnExec = 1030, PrSetPdeathsig = 1, SigKill = 9, SigChld = 17, PPidfd = 3, WExited = 4;
+        SysClone3 = 435, SysCloseRange = 436, SysSetGroups = 116, SysSetResUid = 117, SysSetResGid = 119, SysPidfdSendSignal = 424, SysWaitid = 247;
+    const int FDupFdCloseOnExec = 1030, CloseRangeCloexec = 4, PrSetPdeathsig = 1, SigKill = 9, SigChld = 17, PPidfd = 3, WExited = 4;
 
     /// <summary>Exit status of a child whose set-up before execve failed.</summary>
     public const int SetupFailedExit = 126;
@@ -142,7 +142,6 @@ public static unsafe partial class NamespacedSpawn
     // The cloned child: raw system calls on memory the parent prepared, then execve or exit.
     static void RunChild(int sync, int error, int count, int* sources, int* targets, byte* program, byte** argv, byte** envp)
     {
-        RawSyscall(SysPrctl, PrSetPdeathsig, SigKill, 0);
         byte go = 0;
         if (RawSyscall(SysRead, sync, (long)&go, 1) != 1)
             RawSyscall(SysExitGroup, SetupFailedExit, 0, 0);
@@ -150,6 +149,8 @@ public static unsafe partial class NamespacedSpawn
         RawSyscall(SysSetGroups, 0, 0, 0);
         if (RawSyscall(SysSetResGid, 0, 0, 0) != 0 || RawSyscall(SysSetResUid, 0, 0, 0) != 0)
             Fail(error);
+        // After the change of IDs, which clears it; execve keeps it for the programs that follow.
+        RawSyscall(SysPrctl, PrSetPdeathsig, SigKill, 0);
         // First move every source out of the way of every target, then place them.
         for (int i = 0; i < count; i++)
         {
@@ -163,6 +164,12 @@ public static unsafe partial class NamespacedSpawn
             if (RawSyscall(SysDup3, sources[i], targets[i], 0) < 0)
                 Fail(error);
         }
+        // Whatever the daemon inherited without close-on-exec (a supervisor's descriptors) stays out of the child.
+        int highest = 2;
+        for (int i = 0; i < count; i++)
+            highest = Math.Max(highest, targets[i]);
+        if (RawSyscall(SysCloseRange, highest + 1, uint.MaxValue, CloseRangeCloexec) != 0)
+            Fail(error);
         RawSyscall(SysExecve, (long)program, (long)argv, (long)envp);
         Fail(error);
     }

@@ -108,6 +108,8 @@ public class ManifestTests
         foreach (var volume in volumes.Values.Where(v => At(v, "secret") is not null))
         {
             string secret = Text(volume, "secret", "secretName")!;
+            // YAML 1.1 reads 0400 as octal 256; Kubernetes takes either form.
+            Assert.True(Text(volume, "secret", "defaultMode") is "0400" or "256", $"secret {secret} is mounted readable by more than root");
             var data = (YamlMappingNode)At(Of("Secret", secret), "stringData")!;
             string mountPath = mounts.Values.Where(m => Text(m, "name") == Text(volume, "name")).Select(m => Text(m, "mountPath")!).Single();
             foreach (var path in (string[])[config.Service.Tls.CertPath, config.Service.Tls.KeyPath, config.Service.Tls.CaPath,

@@ -29,7 +29,7 @@ public class HostileWorkspaceTests
         public string Canary => Dir.Combine("canary");
         public string Checkout(string id = "ws-1") => Dir.Combine("workspaces", id, "repo");
 
-        public static async Task<Scene> StartAsync(Action<Scene>? prepareRemote = null)
+        public static async Task<Scene> StartAsync(Action<Scene>? prepareRemote = null, string statusTimeout = "3s")
         {
             var scene = new Scene();
             Directory.CreateDirectory(scene.Canary);
@@ -37,7 +37,7 @@ public class HostileWorkspaceTests
             scene.Repo = GitRepository.CreateBare(scene.Dir);
             prepareRemote?.Invoke(scene);
             scene.Daemon = await DaemonProcess.StartAsync(scene.Dir, config =>
-                config["content"]!["git"] = new JsonObject { ["statusTimeout"] = "3s", ["commandTimeout"] = "60s" });
+                config["content"]!["git"] = new JsonObject { ["statusTimeout"] = statusTimeout, ["commandTimeout"] = "60s" });
             return scene;
         }
 
@@ -116,10 +116,33 @@ public class HostileWorkspaceTests
         Assert.InRange(took.TotalSeconds, 2.5, 25); // content.git.statusTimeout is 3 s here, the backup a few KB
         Assert.Null(disposed.GitStatus);
         Assert.Contains("git status did not finish within 3 s", scene.Daemon.Output);
-        Assert.DoesNotContain(Directory.EnumerateDirectories("/proc"), p =>
-            Path.GetFileName(p).All(char.IsAsciiDigit) && SafeRead(Path.Combine(p, "cmdline")).Contains(marker, StringComparison.Ordinal));
+        Assert.False(Running(marker), "the hanging filter outlived its deadline");
         Assert.True(File.Exists(scene.Dir.Combine("storage", "local", "user-1", "workspaces", "meta-ws-1", "full.tar")));
     }
+
+    [Fact]
+    public async Task AHangingGitDiesWithTheDaemon()
+    {
+        Tools.RequireRoot("the daemon runs git as the workspace user");
+        await using var scene = await Scene.StartAsync(statusTimeout: "5m");
+        string marker = $"100000.{Random.Shared.Next(10_000_000, 99_999_999)}";
+        await scene.InitAsync("ws-1");
+        scene.Plant("ws-1", $"[filter \"x\"]\n\tclean = sleep {marker}\n", (".gitattributes", "* filter=x\n"), ("README.md", SameSize));
+
+        var dispose = scene.DisposeAsync("ws-1", backup: false);
+        for (int i = 0; i < 100 && !Running(marker); i++)
+            await Task.Delay(100);
+        Assert.True(Running(marker), "the hanging filter never started");
+        Process.GetProcessById(scene.Daemon.Pid).Kill();
+        await Assert.ThrowsAnyAsync<Grpc.Core.RpcException>(() => dispose);
+
+        for (int i = 0; i < 50 && Running(marker); i++)
+            await Task.Delay(100);
+        Assert.False(Running(marker), "git outlived the daemon");
+    }
+
+    static bool Running(string marker) => Directory.EnumerateDirectories("/proc").Any(p =>
+        Path.GetFileName(p).All(char.IsAsciiDigit) && SafeRead(Path.Combine(p, "cmdline")).Contains(marker, StringComparison.Ordinal));
 
     [Fact]
     public async Task AGpgProgramForASignedCommitNeverRunsOnTheNode()

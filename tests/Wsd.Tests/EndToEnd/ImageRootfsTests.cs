@@ -8,7 +8,7 @@ namespace Wsd.Tests.EndToEnd;
 
 /// <summary>
 /// The image's root file system, assembled from deploy/image's lists as <c>./build.sh rootfs</c>
-/// does (files.list on a stand-in for the distroless base), runs the daemon on its own: chroot
+/// does (files.list on a stand-in for the distroless base), runs the daemon on its own: pivot
 /// into it with new mount, PID, UTS and IPC namespaces, only proc and a few device nodes from
 /// outside. Nothing of the host's /usr is reachable, so every executable and library the daemon
 /// and git use must be in the lists.
@@ -18,9 +18,10 @@ public sealed class ImageRootfsTests
     [Fact]
     public async Task TheDaemonServesFromTheImageRootfsAloneClonesSnapshotsAndRestores()
     {
-        Tools.RequireRoot("the test chroots into the root file system with new namespaces");
+        Tools.RequireRoot("the test pivots into the root file system with new namespaces");
         Tools.Require("unshare", "util-linux");
-        Tools.Require("chroot", "coreutils");
+        Tools.Require("pivot_root", "util-linux");
+        Tools.Require("busybox", "busybox-static");
         using var dir = new TempDirectory();
         string rootfs = dir.Combine("rootfs");
         Tools.Ok("bash", "/", Path.Combine(RepositoryPaths.Root, "deploy", "image", "assemble.sh"), rootfs, RepositoryPaths.DaemonBinary, "--with-base");
@@ -48,29 +49,35 @@ public sealed class ImageRootfsTests
         await File.WriteAllTextAsync(enter,
             "set -e\n" +
             "mount --make-rprivate /\n" +
+            $"mount --bind {rootfs} {rootfs}\n" + // a mount of its own, to pivot into
             $"mkdir -p {rootfs}/proc {rootfs}/dev\n" +
             $"mount -t proc proc {rootfs}/proc\n" +
             $"mount -t tmpfs -o mode=0755 dev {rootfs}/dev\n" +
             $"for node in null zero random urandom; do touch {rootfs}/dev/$node; mount --bind /dev/$node {rootfs}/dev/$node; done\n" +
-            $"exec chroot {rootfs} /usr/local/bin/wsd run --config /etc/wsd/config.json\n", TestContext.Current.CancellationToken);
+            // pivot_root, as a container runtime does, not chroot: the kernel refuses a new user
+            // namespace (the git sandbox's) to a process whose root is not its mount namespace's root.
+            $"cd {rootfs}\nmkdir -p .old-root\npivot_root . .old-root\n" +
+            "old=/.old-root\n" +
+            "$old/bin/busybox umount -l $old\n" + // static: it needs nothing of the old root but itself
+            "exec /usr/local/bin/wsd run --config /etc/wsd/config.json\n", TestContext.Current.CancellationToken);
         var start = new ProcessStartInfo("unshare", ["--mount", "--pid", "--uts", "--ipc", "--fork", "--kill-child", "sh", enter]);
 
         await using var daemon = await DaemonProcess.LaunchAsync(start, servicePort, healthPort, configPath);
 
         // Other tests' daemons come and go meanwhile: a process gone between listing and reading is no match.
-        static string? RootOf(int pid)
+        // Its root, seen through /proc, is the root file system: our repository is there and the host's tar is not.
+        static bool InRootfs(int pid)
         {
             try
             {
-                return new FileInfo($"/proc/{pid}/root").LinkTarget;
+                return Directory.Exists($"/proc/{pid}/root/srv/origin.git") && !File.Exists($"/proc/{pid}/root/usr/bin/tar");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return null;
+                return false;
             }
         }
-        var wsd = Process.GetProcessesByName("wsd").Select(p => p.Id).Single(pid => RootOf(pid) == rootfs);
-        Assert.Equal(rootfs, RootOf(wsd));
+        Assert.Single(Process.GetProcessesByName("wsd").Select(p => p.Id), InRootfs);
         using var http = new HttpClient();
         Assert.True((await http.GetAsync(daemon.HealthUri("/live"), TestContext.Current.CancellationToken)).IsSuccessStatusCode);
 

@@ -140,6 +140,33 @@ public class SandboxTests
     }
 
     [Fact]
+    public async Task DescriptorsTheDaemonInheritedDoNotReachTheProgram()
+    {
+        Tools.RequireRoot("a sandbox maps the workspace user");
+        using var scene = new Scene();
+        string inherited = scene.Dir.Combine("inherited");
+        File.WriteAllText(inherited, "a supervisor's descriptor");
+        int fd = OpenInheritable(inherited);
+        try
+        {
+            var result = await Run(scene.Shell("for f in /proc/self/fd/*; do readlink $f; done"));
+
+            Assert.DoesNotContain("inherited", result.Output);
+        }
+        finally
+        {
+            Wsd.Interop.Libc.Close(fd);
+        }
+    }
+
+    // Without O_CLOEXEC, as flock(1) leaves its lock to the command it runs.
+    static unsafe int OpenInheritable(string path)
+    {
+        fixed (byte* p = Wsd.Interop.CStrings.Of(path))
+            return Wsd.Interop.Libc.OpenAt(Wsd.Interop.AtFlags.CurrentDirectory, p, Wsd.Interop.OpenFlags.ReadOnly, 0);
+    }
+
+    [Fact]
     public async Task OutputIsKeptOnlyUpToItsBoundAndLinesAreCut()
     {
         Tools.RequireRoot("a sandbox maps the workspace user");
