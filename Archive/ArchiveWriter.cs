@@ -228,21 +228,59 @@ public sealed unsafe class ArchiveWriter : IDisposable
         _entry.Type = TarFormat.TypeRegular;
         _entry.Size = (long)st.Size;
         ReadXattrs(fd);
+        if (SparseRegions.TryMap(fd, in st, _entry.SparseMap, PathSpan))
+        {
+            ArchiveSparse(fd);
+            return;
+        }
         _headers.Write(_output, _entry);
         if (_entry.Size > TarOutput.ChunkSize)
             Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL: larger read-ahead; small files fit the default */);
         long copied = _output.CopyFrom(fd, _entry.Size, PathSpan);
-        if (copied < _entry.Size)
-        {
-            // The header already promised Size bytes: keep the stream valid and say so.
-            _output.Zeros((int)Math.Min(int.MaxValue, _entry.Size - copied));
-            for (long left = _entry.Size - copied - int.MaxValue; left > 0; left -= int.MaxValue)
-                _output.Zeros((int)Math.Min(left, int.MaxValue));
-            _stats.ChangedWhileRead++;
-        }
+        FillShortRead(_entry.Size - copied);
         _output.Zeros((int)TarFormat.PaddingOf(_entry.Size));
         _stats.Files++;
         _stats.DataBytes += _entry.Size;
+    }
+
+    /// <summary>A file with holes: the map, then only its data regions (PAX sparse 1.0), read where SEEK_DATA found them.</summary>
+    void ArchiveSparse(int fd)
+    {
+        long data = 0;
+        foreach (var (_, length) in _entry.SparseMap)
+            data += length;
+        _entry.SparseRealSize = _entry.Size;
+        _entry.Size = TarHeaderWriter.SparseMapSize(_entry) + data;
+        _headers.Write(_output, _entry);
+        TarHeaderWriter.WriteSparseMap(_output, _entry);
+        if (data > TarOutput.ChunkSize)
+            Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL */);
+        long missing = 0;
+        foreach (var (offset, length) in _entry.SparseMap)
+        {
+            if (missing > 0 || length == 0)
+            {
+                missing += length; // once the file came up short, the rest of the promise is zeros
+                continue;
+            }
+            SparseCalls.SeekTo(fd, offset, PathSpan);
+            missing += length - _output.CopyFrom(fd, length, PathSpan);
+        }
+        FillShortRead(missing);
+        _output.Zeros((int)TarFormat.PaddingOf(_entry.Size));
+        _stats.Files++;
+        _stats.SparseFiles++;
+        _stats.DataBytes += data;
+    }
+
+    /// <summary>The header already promised the bytes a shrinking file no longer has: keep the stream valid and say so.</summary>
+    void FillShortRead(long missing)
+    {
+        if (missing <= 0)
+            return;
+        for (; missing > 0; missing -= int.MaxValue)
+            _output.Zeros((int)Math.Min(missing, int.MaxValue));
+        _stats.ChangedWhileRead++;
     }
 
     void ArchiveSymlink(int directoryFd, byte* name)
