@@ -135,11 +135,17 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         {
             if (_entry.IsSparse)
             {
+                // Holes stay holes: the size is set once, only the data regions are written.
                 if (Libc.FTruncate(fd, _entry.SparseRealSize) != 0)
+                {
+                    if (Marshal.GetLastPInvokeError() is Errno.EFBIG or Errno.EINVAL)
+                        throw new ArchiveException($"sparse member '{Current}' of {_entry.SparseRealSize} bytes is larger than the destination file system allows");
                     throw SyscallException.FromLastError("ftruncate", Current);
+                }
                 foreach (var (start, size) in _entry.SparseMap)
                     _input.CopyTo(fd, size, start, _entry.NameSpan);
-                _stats.DataBytes += _entry.SparseRealSize;
+                _stats.DataBytes += _entry.Size;
+                _stats.SparseFiles++;
             }
             else
             {
