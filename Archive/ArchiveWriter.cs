@@ -21,6 +21,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
     readonly TarEntry _entry = new();
     readonly ArchiveStats _stats;
     readonly List<DirectoryListing> _listings = [];
+    readonly ListingMemory _listingMemory;
     readonly Dictionary<(uint, uint, ulong), byte[]> _hardLinks = [];
     readonly byte[] _path = new byte[TarEntry.MaxNameLength + 2];
     int _pathLength;
@@ -32,6 +33,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
     {
         _options = options;
         _stats = options.Progress ?? new ArchiveStats();
+        _listingMemory = new ListingMemory(options.SpillDirectory ?? Path.GetTempPath(), options.ListingMemoryBytes);
         _output = new TarOutput(output);
         _dents = (byte*)NativeMemory.Alloc(DentsBufferSize);
         _xattrNames = (byte*)NativeMemory.Alloc(XattrListSize);
@@ -63,17 +65,16 @@ public sealed unsafe class ArchiveWriter : IDisposable
     void Walk(int directoryFd, int depth)
     {
         if (_listings.Count == depth)
-            _listings.Add(new DirectoryListing());
+            _listings.Add(new DirectoryListing(_listingMemory));
         var listing = _listings[depth];
         listing.Load(directoryFd, _dents, DentsBufferSize, _path.AsSpan(0, _pathLength));
 
-        for (int i = 0; i < listing.Count; i++)
+        while (listing.MoveNext())
         {
-            var item = listing[i];
             int saved = _pathLength;
-            AppendToPath(listing.Name(item));
-            fixed (byte* name = listing.NameWithNul(item))
-                Archive(directoryFd, name, item.Type, depth);
+            AppendToPath(listing.Name());
+            fixed (byte* name = listing.NameWithNul())
+                Archive(directoryFd, name, listing.Type, depth);
             _pathLength = saved;
         }
     }
@@ -353,6 +354,8 @@ public sealed unsafe class ArchiveWriter : IDisposable
 
     public void Dispose()
     {
+        foreach (var listing in _listings)
+            listing.Dispose();
         _output.Dispose();
         NativeMemory.Free(_dents);
         NativeMemory.Free(_xattrNames);

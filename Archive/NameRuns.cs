@@ -1,0 +1,173 @@
+using Wsd.Interop;
+
+namespace Wsd.Archive;
+
+/// <summary>
+/// Sorted runs of directory entries in a nameless spill file, merged back into one run in
+/// bytewise name order, so a directory of millions of names is archived in order with bounded
+/// memory. A record is the d_type, the name's length (two bytes, little-endian), the name and a
+/// NUL, so a name read back can go to a syscall as it lies in the buffer. At most
+/// <see cref="FanIn"/> runs are merged at once; more are merged in passes.
+/// </summary>
+sealed class NameRuns : IDisposable
+{
+    public const int FanIn = 16;
+    public const int RecordOverhead = 4;
+
+    readonly ListingMemory _memory;
+    readonly int _fd;
+    readonly string _displayName;
+    readonly List<(long Start, long End)> _runs = [];
+    readonly RunReader[] _readers = new RunReader[FanIn];
+    long _fileEnd;
+    long _runStart;
+    int _buffered;
+
+    public NameRuns(ListingMemory memory, ReadOnlySpan<byte> directoryForErrors)
+    {
+        _memory = memory;
+        _displayName = $"spill file for {SyscallException.Display(directoryForErrors)} in {memory.SpillDirectory}";
+        _fd = TempFiles.OpenAnonymous(memory.SpillDirectory);
+    }
+
+    public int RunCount => _runs.Count;
+
+    public void BeginRun() => _runStart = _fileEnd;
+
+    public void Append(byte type, ReadOnlySpan<byte> name)
+    {
+        var buffer = _memory.WriteBuffer;
+        if (buffer.Length - _buffered < name.Length + RecordOverhead)
+            Flush();
+        buffer[_buffered] = type;
+        buffer[_buffered + 1] = (byte)name.Length;
+        buffer[_buffered + 2] = (byte)(name.Length >> 8);
+        name.CopyTo(buffer.AsSpan(_buffered + 3));
+        buffer[_buffered + 3 + name.Length] = 0;
+        _buffered += name.Length + RecordOverhead;
+    }
+
+    /// <summary>Closes the run begun last; when <see cref="FanIn"/> runs are waiting, merges them into one.</summary>
+    public void EndRun()
+    {
+        Flush();
+        _runs.Add((_runStart, _fileEnd));
+        if (_runs.Count == FanIn)
+            MergeAll();
+    }
+
+    /// <summary>Merges every run into one and reads it back through <paramref name="buffer"/>.</summary>
+    public RunReader Final(byte[] buffer)
+    {
+        while (_runs.Count > 1)
+            MergeAll();
+        var reader = new RunReader(_fd, _displayName, buffer);
+        var (start, end) = _runs.Count == 0 ? (0L, 0L) : _runs[0];
+        reader.Reset(start, end);
+        return reader;
+    }
+
+    /// <summary>Forgets every run so the file can be reused for the next directory.</summary>
+    public void Clear()
+    {
+        _runs.Clear();
+        _fileEnd = 0;
+        _buffered = 0;
+        if (Libc.FTruncate(_fd, 0) != 0)
+            throw SyscallException.FromLastError("ftruncate", _displayName);
+    }
+
+    void MergeAll()
+    {
+        int count = _runs.Count;
+        for (int i = 0; i < count; i++)
+        {
+            _readers[i] ??= new RunReader(_fd, _displayName, _memory.MergeBuffer(i));
+            _readers[i].Reset(_runs[i].Start, _runs[i].End);
+            if (!_readers[i].MoveNext())
+                _readers[i].Done = true;
+        }
+        BeginRun();
+        while (true)
+        {
+            RunReader? least = null;
+            for (int i = 0; i < count; i++)
+            {
+                var reader = _readers[i];
+                if (!reader.Done && (least is null || reader.Name.SequenceCompareTo(least.Name) < 0))
+                    least = reader;
+            }
+            if (least is null)
+                break;
+            Append(least.Type, least.Name);
+            if (!least.MoveNext())
+                least.Done = true;
+        }
+        Flush();
+        _runs.Clear();
+        _runs.Add((_runStart, _fileEnd));
+    }
+
+    void Flush()
+    {
+        if (_buffered == 0)
+            return;
+        TempFiles.WriteAt(_fd, _memory.WriteBuffer.AsSpan(0, _buffered), _fileEnd, _displayName);
+        _fileEnd += _buffered;
+        _buffered = 0;
+    }
+
+    public void Dispose() => Libc.Close(_fd);
+}
+
+/// <summary>Reads one run of <see cref="NameRuns"/> records in order; the current name stays valid until the next <see cref="MoveNext"/>.</summary>
+sealed class RunReader(int fd, string displayName, byte[] buffer)
+{
+    long _next, _end;
+    int _at, _length, _nameOffset;
+
+    public byte Type { get; private set; }
+    public int NameLength { get; private set; }
+    public bool Done { get; set; }
+    public ReadOnlySpan<byte> Name => buffer.AsSpan(_nameOffset, NameLength);
+    public ReadOnlySpan<byte> NameWithNul => buffer.AsSpan(_nameOffset, NameLength + 1);
+
+    public void Reset(long start, long end)
+    {
+        _next = start;
+        _end = end;
+        _at = _length = 0;
+        Done = false;
+    }
+
+    public bool MoveNext()
+    {
+        if (!Ensure(3))
+            return false;
+        int nameLength = buffer[_at + 1] | (buffer[_at + 2] << 8);
+        if (!Ensure(nameLength + NameRuns.RecordOverhead))
+            throw new IOException($"{displayName} ends inside a record");
+        Type = buffer[_at];
+        _nameOffset = _at + 3;
+        NameLength = nameLength;
+        _at += nameLength + NameRuns.RecordOverhead;
+        return true;
+    }
+
+    bool Ensure(int bytes)
+    {
+        if (_length - _at >= bytes)
+            return true;
+        buffer.AsSpan(_at, _length - _at).CopyTo(buffer);
+        _length -= _at;
+        _at = 0;
+        int want = (int)Math.Min(buffer.Length - _length, _end - _next);
+        if (want > 0)
+        {
+            int got = TempFiles.ReadAt(fd, buffer.AsSpan(_length, want), _next, displayName);
+            _next += got;
+            _length += got;
+        }
+        return _length >= bytes;
+    }
+}
