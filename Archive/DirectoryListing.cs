@@ -37,6 +37,7 @@ sealed unsafe class DirectoryListing : IDisposable
     NameRuns? _runs;
     RunReader? _reader;
     byte[]? _readBuffer;
+    bool _spilled;
 
     public DirectoryListing(ListingMemory memory)
     {
@@ -47,7 +48,7 @@ sealed unsafe class DirectoryListing : IDisposable
     readonly record struct Listed(int Offset, int Length, byte Type);
 
     /// <summary>Whether the directory loaded last went through the spill file.</summary>
-    public bool Spilled => _reader is not null;
+    public bool Spilled => _spilled;
 
     /// <summary>The current entry's d_type.</summary>
     public byte Type => _reader?.Type ?? _current.Type;
@@ -65,8 +66,7 @@ sealed unsafe class DirectoryListing : IDisposable
     {
         _arenaLength = _count = _next = 0;
         _reader = null;
-        _runs?.Clear();
-        bool spilling = false;
+        _spilled = false;
         while (true)
         {
             nint read = Libc.GetDents64(directoryFd, scratch, scratchSize);
@@ -90,12 +90,12 @@ sealed unsafe class DirectoryListing : IDisposable
                 {
                     _runs ??= new NameRuns(_memory, pathForErrors);
                     SpillBatch();
-                    spilling = true;
+                    _spilled = true;
                     TryAdd(name, type); // an empty batch always takes one name
                 }
             }
         }
-        if (!spilling)
+        if (!_spilled)
         {
             Array.Sort(_items, 0, _count, _comparer);
             return;
@@ -104,6 +104,7 @@ sealed unsafe class DirectoryListing : IDisposable
             SpillBatch();
         _readBuffer ??= new byte[ListingMemory.RunBufferSize];
         _reader = _runs!.Final(_readBuffer);
+        GiveMemoryBack(); // the names now come from the file: the batch's budget is for the directories below
     }
 
     /// <summary>Advances to the next name in order; false after the last, when a large listing also gives its memory back.</summary>
@@ -113,13 +114,17 @@ sealed unsafe class DirectoryListing : IDisposable
         {
             if (reader.MoveNext())
                 return true;
+            _reader = null;
+            _runs!.Clear(); // the disk space goes back now, not when this depth is listed next
+            return false;
         }
-        else if (_next < _count)
+        if (_next < _count)
         {
             _current = _items[_next++];
             return true;
         }
-        ShrinkIfLarge();
+        if (_held > KeptBytes)
+            GiveMemoryBack();
         return false;
     }
 
@@ -158,9 +163,9 @@ sealed unsafe class DirectoryListing : IDisposable
         _arenaLength = _count = 0;
     }
 
-    void ShrinkIfLarge()
+    void GiveMemoryBack()
     {
-        if (_held <= KeptBytes)
+        if (_held == 0)
             return;
         _memory.Release(_held);
         _held = 0;

@@ -7,7 +7,8 @@ namespace Wsd.Archive;
 /// bytewise name order, so a directory of millions of names is archived in order with bounded
 /// memory. A record is the d_type, the name's length (two bytes, little-endian), the name and a
 /// NUL, so a name read back can go to a syscall as it lies in the buffer. At most
-/// <see cref="FanIn"/> runs are merged at once; more are merged in passes.
+/// <see cref="FanIn"/> runs are merged at once, in levels: sixteen runs of one level become one of
+/// the next, so each name is rewritten once per level, however small the batches were.
 /// </summary>
 sealed class NameRuns : IDisposable
 {
@@ -17,7 +18,7 @@ sealed class NameRuns : IDisposable
     readonly ListingMemory _memory;
     readonly int _fd;
     readonly string _displayName;
-    readonly List<(long Start, long End)> _runs = [];
+    readonly List<(long Start, long End, int Level)> _runs = [];
     readonly RunReader[] _readers = new RunReader[FanIn];
     long _fileEnd;
     long _runStart;
@@ -29,8 +30,6 @@ sealed class NameRuns : IDisposable
         _displayName = $"spill file for {SyscallException.Display(directoryForErrors)} in {memory.SpillDirectory}";
         _fd = TempFiles.OpenAnonymous(memory.SpillDirectory);
     }
-
-    public int RunCount => _runs.Count;
 
     public void BeginRun() => _runStart = _fileEnd;
 
@@ -47,22 +46,23 @@ sealed class NameRuns : IDisposable
         _buffered += name.Length + RecordOverhead;
     }
 
-    /// <summary>Closes the run begun last; when <see cref="FanIn"/> runs are waiting, merges them into one.</summary>
+    /// <summary>Closes the run begun last; whenever <see cref="FanIn"/> runs of one level are waiting, merges them into one of the next.</summary>
     public void EndRun()
     {
         Flush();
-        _runs.Add((_runStart, _fileEnd));
-        if (_runs.Count == FanIn)
-            MergeAll();
+        _runs.Add((_runStart, _fileEnd, 0));
+        // Levels only fall along the list, so a full level is always its last FanIn runs.
+        while (_runs.Count >= FanIn && _runs[^FanIn].Level == _runs[^1].Level)
+            MergeLast(FanIn, _runs[^1].Level + 1);
     }
 
-    /// <summary>Merges every run into one and reads it back through <paramref name="buffer"/>.</summary>
+    /// <summary>Merges every run into one, smallest first, and reads it back through <paramref name="buffer"/>.</summary>
     public RunReader Final(byte[] buffer)
     {
         while (_runs.Count > 1)
-            MergeAll();
+            MergeLast(Math.Min(FanIn, _runs.Count), _runs[^Math.Min(FanIn, _runs.Count)].Level + 1);
         var reader = new RunReader(_fd, _displayName, buffer);
-        var (start, end) = _runs.Count == 0 ? (0L, 0L) : _runs[0];
+        var (start, end, _) = _runs.Count == 0 ? (0L, 0L, 0) : _runs[0];
         reader.Reset(start, end);
         return reader;
     }
@@ -77,13 +77,14 @@ sealed class NameRuns : IDisposable
             throw SyscallException.FromLastError("ftruncate", _displayName);
     }
 
-    void MergeAll()
+    /// <summary>The last <paramref name="count"/> runs become one of <paramref name="level"/>, written after them.</summary>
+    void MergeLast(int count, int level)
     {
-        int count = _runs.Count;
+        int first = _runs.Count - count;
         for (int i = 0; i < count; i++)
         {
             _readers[i] ??= new RunReader(_fd, _displayName, _memory.MergeBuffer(i));
-            _readers[i].Reset(_runs[i].Start, _runs[i].End);
+            _readers[i].Reset(_runs[first + i].Start, _runs[first + i].End);
             if (!_readers[i].MoveNext())
                 _readers[i].Done = true;
         }
@@ -104,8 +105,8 @@ sealed class NameRuns : IDisposable
                 least.Done = true;
         }
         Flush();
-        _runs.Clear();
-        _runs.Add((_runStart, _fileEnd));
+        _runs.RemoveRange(first, count);
+        _runs.Add((_runStart, _fileEnd, level));
     }
 
     void Flush()
