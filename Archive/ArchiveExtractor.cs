@@ -82,6 +82,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             if (type != TarFormat.TypeDirectory && type != TarFormat.TypeGnuDumpDir)
                 throw new ArchiveException($"member '{Current}' would replace the destination directory itself");
             ChownAt(_root, null, 0);
+            RestoreDirectoryXattrs(_root, null);
             Defer(ReadOnlySpan<byte>.Empty);
             SkipData();
             return;
@@ -190,8 +191,36 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             }
         }
         ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
+        RestoreDirectoryXattrs(parentFd, leaf);
         Defer(path);
         _stats.Directories++;
+    }
+
+    /// <summary>
+    /// A directory's xattrs go on at once, after its owner (chown clears security.capability): they
+    /// do not move its mtime, and keeping them until the directory is finished would hold up to a
+    /// PAX header's worth per level of the path.
+    /// </summary>
+    void RestoreDirectoryXattrs(int parentFd, byte* leaf)
+    {
+        if (!_options.Xattrs || _entry.Xattrs.Count == 0)
+            return;
+        int fd = parentFd;
+        if (leaf is not null)
+        {
+            fd = Libc.OpenAt(parentFd, leaf, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+            if (fd < 0)
+                throw SyscallException.FromLastError("openat", Current);
+        }
+        try
+        {
+            XattrPolicy.Restore(fd, _entry.Xattrs, () => Current);
+        }
+        finally
+        {
+            if (fd != parentFd)
+                Libc.Close(fd);
+        }
     }
 
     void RestoreSymlink(int parentFd, byte* leaf)
@@ -431,7 +460,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     }
 
     void Defer(ReadOnlySpan<byte> path) =>
-        _directories.Defer(path, _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds, _entry.Xattrs.Count > 0 ? [.. _entry.Xattrs] : null);
+        _directories.Defer(path, _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds);
 
     /// <summary>
     /// The stream came back into a directory that may be finished already (an archive not written
@@ -445,10 +474,10 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         uint mode = st.Mode & StatMode.PermissionMask;
         if ((mode & 0x1C0) != 0x1C0 && Libc.FChmod(fd, mode | 0x1C0) != 0)
             throw SyscallException.FromLastError("fchmod", path);
-        _directories.Defer(path, mode, st.MtimeSeconds, (int)st.MtimeNanoseconds, null);
+        _directories.Defer(path, mode, st.MtimeSeconds, (int)st.MtimeNanoseconds);
     }
 
-    /// <summary>A directory's mode, xattrs and times, once nothing more is written into it.</summary>
+    /// <summary>A directory's mode and times, once nothing more is written into it.</summary>
     void Finish(DeferredDirectories.Entry directory)
     {
         var path = _directories.PathOf(directory);
@@ -470,11 +499,6 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         {
             if (Libc.FChmod(fd, directory.Mode) != 0)
                 throw SyscallException.FromLastError("fchmod", path);
-            if (_options.Xattrs && directory.Xattrs is not null)
-            {
-                string display = NameNormalizer.Display(path);
-                XattrPolicy.Restore(fd, directory.Xattrs, () => display);
-            }
             var times = stackalloc TimeSpec[2];
             times[0] = new TimeSpec { Nanoseconds = TimeSpecValues.Omit };
             times[1] = new TimeSpec { Seconds = directory.MtimeSeconds, Nanoseconds = directory.MtimeNanoseconds };

@@ -1,12 +1,13 @@
 namespace Wsd.Archive;
 
 /// <summary>
-/// Directories whose mode, xattrs and times wait until nothing more is written into them (a
+/// Directories whose mode and times wait until nothing more is written into them (a
 /// directory without owner-write must still fill, and every write moves its mtime). They are held
 /// as the chain from the destination down to the current member: once a member lies outside a
 /// deferred directory the stream has left it, and it is finished then, deepest first. Memory is
-/// bounded by path depth, not by how many directories the archive has, and a directory repeated
-/// (a million "d/" members) is one entry whose metadata the last repeat sets.
+/// bounded by path depth (a few words a level, the path itself kept once), not by how many
+/// directories the archive has, and a directory repeated (a million "d/" members) is one entry
+/// whose metadata the last repeat sets.
 /// <para>
 /// An archive that is not depth-first can come back into a directory already finished. A
 /// fixed-size filter of finished paths (false positives possible, false negatives not) tells the
@@ -22,7 +23,6 @@ sealed class DeferredDirectories
         public uint Mode;
         public long MtimeSeconds;
         public int MtimeNanoseconds;
-        public List<KeyValuePair<string, byte[]>>? Xattrs;
     }
 
     const int FilterBits = 1 << 23; // 1 MiB: few false positives up to a few million directories
@@ -64,7 +64,7 @@ sealed class DeferredDirectories
     /// Defers <paramref name="path"/>, which every entry on the chain contains (the caller popped
     /// the others first): the same path again replaces its metadata, a deeper one goes on top.
     /// </summary>
-    public void Defer(ReadOnlySpan<byte> path, uint mode, long mtimeSeconds, int mtimeNanoseconds, List<KeyValuePair<string, byte[]>>? xattrs)
+    public void Defer(ReadOnlySpan<byte> path, uint mode, long mtimeSeconds, int mtimeNanoseconds)
     {
         Entry entry;
         if (_count > 0 && _stack[_count - 1].Length == path.Length)
@@ -82,7 +82,6 @@ sealed class DeferredDirectories
         entry.Mode = mode;
         entry.MtimeSeconds = mtimeSeconds;
         entry.MtimeNanoseconds = mtimeNanoseconds;
-        entry.Xattrs = xattrs;
     }
 
     /// <summary>

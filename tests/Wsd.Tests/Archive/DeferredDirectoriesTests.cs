@@ -28,7 +28,7 @@ public class DeferredDirectoriesTests
         for (int i = 0; i < 1_000_000; i++)
         {
             Assert.Empty(PopLeft(directories, "d"));
-            directories.Defer(B("d"), (uint)(i % 512), i, 0, null);
+            directories.Defer(B("d"), (uint)(i % 512), i, 0);
         }
 
         Assert.Equal(1, directories.Count);
@@ -40,10 +40,10 @@ public class DeferredDirectoriesTests
     public void LeavingDirectoriesFinishesThemDeepestFirstAndKeepsTheOnesStillAround()
     {
         var directories = new DeferredDirectories();
-        directories.Defer([], 0x1ED, 1, 0, null);
-        directories.Defer(B("a"), 0x1ED, 2, 0, null);
-        directories.Defer(B("a/b"), 0x1ED, 3, 0, null);
-        directories.Defer(B("a/b/c"), 0x1ED, 4, 0, null);
+        directories.Defer([], 0x1ED, 1, 0);
+        directories.Defer(B("a"), 0x1ED, 2, 0);
+        directories.Defer(B("a/b"), 0x1ED, 3, 0);
+        directories.Defer(B("a/b/c"), 0x1ED, 4, 0);
 
         Assert.Empty(PopLeft(directories, "a/b/c/file"));
         Assert.Equal(["a/b/c"], PopLeft(directories, "a/b/other"));
@@ -59,7 +59,7 @@ public class DeferredDirectoriesTests
         {
             string path = $"top/{i:D6}";
             PopLeft(directories, path);
-            directories.Defer(B(path), 0x1ED, 0, 0, null);
+            directories.Defer(B(path), 0x1ED, 0, 0);
         }
 
         Assert.Equal(1, directories.Count);
@@ -69,11 +69,11 @@ public class DeferredDirectoriesTests
     public void OnlyADirectoryAlreadyLeftMayBeFinished()
     {
         var directories = new DeferredDirectories();
-        directories.Defer(B("a"), 0x1ED, 0, 0, null);
+        directories.Defer(B("a"), 0x1ED, 0, 0);
         Assert.False(directories.MayBeFinished(B("a")));
 
         PopLeft(directories, "b");
-        directories.Defer(B("b"), 0x1ED, 0, 0, null);
+        directories.Defer(B("b"), 0x1ED, 0, 0);
         PopLeft(directories, "a/x");
 
         Assert.True(directories.MayBeFinished(B("a")));
