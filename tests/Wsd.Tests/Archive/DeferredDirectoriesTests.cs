@@ -139,4 +139,48 @@ public class DeferredDirectoriesTests
         Assert.Equal("after", File.ReadAllText(Path.Combine(dst, "next/g")));
         Assert.Equal(1_700_000_000L, TreeSnapshot.Stat(Path.Combine(dst, "ro/inner")).MtimeSeconds);
     }
+
+    [Fact]
+    public void ADirectoryKeepsItsXattrsEvenWithoutOwnerWrite()
+    {
+        Tools.Require("getfattr", "attr");
+        using var dir = new TempDirectory();
+        var archive = new RawTar()
+            .Pax(("SCHILY.xattr.user.origin", "archive"))
+            .Directory("x/", mode: 0x16D)
+            .File("x/f", "inside")
+            .Build();
+
+        string dst = Extract(archive, dir);
+
+        Assert.Contains("user.origin=\"archive\"", Tools.Ok("getfattr", dst, "-d", "x"));
+        Assert.Equal(0x16Du, TreeSnapshot.Stat(Path.Combine(dst, "x")).Mode & 0xFFFu);
+    }
+
+    [Fact]
+    public void DirectoriesFromGnuTarInItsOwnOrderKeepTheirModesAndTimes()
+    {
+        Tools.Require("tar", "tar");
+        using var dir = new TempDirectory();
+        var random = new Random(3);
+        for (int i = 0; i < 60; i++)
+        {
+            string path = dir.Combine("src", $"d{random.Next(1000)}", $"e{i % 7}", $"f{i}");
+            Directory.CreateDirectory(path);
+            File.WriteAllText(Path.Combine(path, "file"), path);
+        }
+        foreach (var directory in Directory.EnumerateDirectories(dir.Combine("src"), "*", SearchOption.AllDirectories).OrderByDescending(p => p.Length))
+        {
+            Directory.SetLastWriteTimeUtc(directory, new DateTime(2020, 1, 1).AddMinutes(random.Next(100_000)));
+            if (random.Next(3) == 0)
+                File.SetUnixFileMode(directory, (UnixFileMode)0x16D); // 0555, after its content
+        }
+        // Without --sort GNU tar walks in readdir order: depth-first, but not by name.
+        Tools.Ok("tar", dir.Combine("src"), "--format=posix", "--numeric-owner", "-cf", dir.Combine("gnu.tar"), ".");
+        using var input = File.OpenRead(dir.Combine("gnu.tar"));
+
+        ArchiveExtractor.Extract(input, dir.Combine("dst"));
+
+        Assert.Equal(TreeSnapshot.Of(dir.Combine("src")), TreeSnapshot.Of(dir.Combine("dst")));
+    }
 }
