@@ -17,9 +17,8 @@ sealed unsafe class DirectoryListing : IDisposable
     public const byte TypeUnknown = 0, TypeFifo = 1, TypeCharDevice = 2, TypeDirectory = 4,
         TypeBlockDevice = 6, TypeRegular = 8, TypeSymlink = 10, TypeSocket = 12;
 
-    // What every listing may hold outside the budget, so a deep listing is never starved by the
-    // ones above it; the arena always takes one name of the longest length.
-    const int InitialArena = TarEntry.MaxNameLength + 1 + 4 * 1024, InitialItems = 256;
+    // What every listing holds outside the budget: small, as a deep tree has one listing a level.
+    const int InitialArena = 2 * 1024, InitialItems = 64;
     // Past this a listing gives its memory back when done, for the listings that come next.
     const int KeptBytes = 256 * 1024;
 
@@ -131,9 +130,10 @@ sealed unsafe class DirectoryListing : IDisposable
     bool TryAdd(ReadOnlySpan<byte> name, byte type)
     {
         int needed = _arenaLength + name.Length + 1;
-        if (_arena.Length < needed && !Grow(ref _arena, Math.Max(_arena.Length * 2, needed)))
+        // An empty batch takes its first name whatever the budget says, so spilling always progresses.
+        if (_arena.Length < needed && !Grow(ref _arena, Math.Max(_arena.Length * 2, needed), force: _count == 0))
             return false;
-        if (_count == _items.Length && !Grow(ref _items, _items.Length * 2))
+        if (_count == _items.Length && !Grow(ref _items, _items.Length * 2, force: false))
             return false;
         name.CopyTo(_arena.AsSpan(_arenaLength));
         _arena[_arenaLength + name.Length] = 0;
@@ -142,10 +142,10 @@ sealed unsafe class DirectoryListing : IDisposable
         return true;
     }
 
-    bool Grow<T>(ref T[] array, int length)
+    bool Grow<T>(ref T[] array, int length, bool force)
     {
         long more = (long)(length - array.Length) * Unsafe.SizeOf<T>();
-        if (!_memory.TryHold(more))
+        if (!_memory.TryHold(more, force))
             return false;
         _held += more;
         Array.Resize(ref array, length);

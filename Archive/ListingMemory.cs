@@ -17,10 +17,10 @@ sealed class ListingMemory(string spillDirectory, long budget)
     public string SpillDirectory { get; } = spillDirectory;
     public long Held { get; private set; }
 
-    /// <summary>Takes <paramref name="bytes"/> from the budget; false, taking nothing, when they do not fit.</summary>
-    public bool TryHold(long bytes)
+    /// <summary>Takes <paramref name="bytes"/> from the budget; false, taking nothing, when they do not fit (unless <paramref name="force"/>d).</summary>
+    public bool TryHold(long bytes, bool force = false)
     {
-        if (Held + bytes > budget)
+        if (Held + bytes > budget && !force)
             return false;
         Held += bytes;
         return true;

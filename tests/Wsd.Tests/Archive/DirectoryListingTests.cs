@@ -69,7 +69,7 @@ public unsafe class DirectoryListingTests
     public void ADirectoryBeyondTheBudgetSpillsInRunsAndComesBackInBytewiseOrder()
     {
         using var dir = new TempDirectory();
-        // With no budget a batch holds 256 names: about 24 runs, more than one merge can take.
+        // With no budget a batch holds at most 64 names: about a hundred runs, merged in two levels.
         var expected = MakeNames(dir.Combine("d"), 6000);
         var memory = new ListingMemory(dir.Path, 0);
         using var listing = new DirectoryListing(memory);
