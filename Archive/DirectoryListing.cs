@@ -7,10 +7,10 @@ namespace Wsd.Archive;
 /// <summary>
 /// The names in one directory, read with getdents64 and handed out in bytewise order so archives
 /// come out stable. One instance per tree depth is reused, so listing allocates only when a
-/// directory is larger than any seen before. What a listing holds counts against the run's
-/// <see cref="ListingMemory"/>: a directory too large for it is sorted in runs that go to a spill
-/// file and come back merged (<see cref="NameRuns"/>), so a workspace of millions of empty files
-/// in one directory costs the daemon a fixed amount of memory.
+/// directory is larger than the ones before it (or follows one that was large). What it holds
+/// counts against the run's <see cref="ListingMemory"/>: a directory too large for it is sorted in
+/// runs that go to a spill file and come back merged (<see cref="NameRuns"/>), so a workspace of
+/// millions of empty files in one directory costs the daemon a fixed amount of memory.
 /// </summary>
 sealed unsafe class DirectoryListing : IDisposable
 {
@@ -87,7 +87,7 @@ sealed unsafe class DirectoryListing : IDisposable
                     throw new ArchiveException($"a name in {SyscallException.Display(pathForErrors)} is longer than {TarEntry.MaxNameLength} bytes");
                 if (!TryAdd(name, type))
                 {
-                    _runs ??= new NameRuns(_memory, pathForErrors);
+                    _runs ??= new NameRuns(_memory);
                     SpillBatch();
                     _spilled = true;
                     TryAdd(name, type); // an empty batch always takes one name

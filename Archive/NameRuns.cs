@@ -24,10 +24,10 @@ sealed class NameRuns : IDisposable
     long _runStart;
     int _buffered;
 
-    public NameRuns(ListingMemory memory, ReadOnlySpan<byte> directoryForErrors)
+    public NameRuns(ListingMemory memory)
     {
         _memory = memory;
-        _displayName = $"spill file for {SyscallException.Display(directoryForErrors)} in {memory.SpillDirectory}";
+        _displayName = $"directory listing spill file in {memory.SpillDirectory}";
         _fd = TempFiles.OpenAnonymous(memory.SpillDirectory);
     }
 

@@ -33,20 +33,25 @@ public static unsafe partial class TempFiles
             if (errno is not (Errno.EOPNOTSUPP or Errno.EISDIR or Errno.EINVAL))
                 throw new SyscallException("open(O_TMPFILE)", directory, errno);
         }
-        // No O_TMPFILE here: a name that exists only for an instant, where only root can reach it.
-        string privateDirectory = Directory.CreateTempSubdirectory("wsd-spill-").FullName;
-        string name = Path.Combine(privateDirectory, "spill");
-        fixed (byte* path = CStrings.Of(name))
+        // No O_TMPFILE here: a name that exists only for an instant, in a directory of its own that
+        // only its owner can enter, made with mkdir so a name planted in a shared /tmp is never reused.
+        string privateDirectory = Path.Combine(directory, $"wsd-spill-{Guid.NewGuid():N}");
         fixed (byte* dir = CStrings.Of(privateDirectory))
         {
-            int fd = Libc.OpenAt(AtFlags.CurrentDirectory, path,
-                ReadWrite | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0x180);
-            int errno = Marshal.GetLastPInvokeError();
-            Unlink(path);
-            Rmdir(dir);
-            if (fd < 0)
-                throw new SyscallException("open", name, errno);
-            return fd;
+            if (Libc.MkdirAt(AtFlags.CurrentDirectory, dir, 0x1C0) != 0)
+                throw SyscallException.FromLastError("mkdir", privateDirectory);
+            string name = Path.Combine(privateDirectory, "spill");
+            fixed (byte* path = CStrings.Of(name))
+            {
+                int fd = Libc.OpenAt(AtFlags.CurrentDirectory, path,
+                    ReadWrite | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0x180);
+                int errno = Marshal.GetLastPInvokeError();
+                Unlink(path);
+                Rmdir(dir);
+                if (fd < 0)
+                    throw new SyscallException("open", name, errno);
+                return fd;
+            }
         }
     }
 
