@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Wsd.Interop;
 
 namespace Wsd.Archive;
@@ -9,7 +8,8 @@ namespace Wsd.Archive;
 /// parent is opened beneath the destination with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) (or
 /// an O_NOFOLLOW walk), every leaf is created with O_EXCL/O_NOFOLLOW semantics after removing what
 /// was there, so a symlink planted by an earlier member is never written through. Directory modes
-/// and times are applied last, deepest first, so directories without owner-write still fill.
+/// and times are applied once the stream has left the directory, deepest first, so directories
+/// without owner-write still fill (<see cref="DeferredDirectories"/>).
 /// </summary>
 public sealed unsafe class ArchiveExtractor : IDisposable
 {
@@ -25,14 +25,14 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     int _parentPathLength = -1;
     int _parentFd = -1;
     bool _openat2Missing;
-    readonly List<DeferredDirectory> _directories = [];
+    readonly DeferredDirectories _directories = new();
     readonly FileFinisher _finisher;
-    string? _subject;
+    DeferredDirectories.Entry? _finishing;
 
-    /// <summary>What error messages name: the current member, unless a later pass says otherwise. Built only when needed.</summary>
-    string Current => _subject ?? _entry.DisplayName;
-
-    sealed record DeferredDirectory(byte[] Path, uint Mode, long MtimeSeconds, int MtimeNanoseconds, List<KeyValuePair<string, byte[]>>? Xattrs);
+    /// <summary>What error messages name: the current member, or the directory being finished. Built only when needed.</summary>
+    string Current => _finishing is { } directory
+        ? directory.Length == 0 ? "." : NameNormalizer.Display(_directories.PathOf(directory))
+        : _entry.DisplayName;
 
     ArchiveExtractor(Stream source, string destination, ArchiveReadOptions options)
     {
@@ -62,7 +62,8 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         _input.Drain();
         _stats.TarBytes = _input.Position;
         _finisher.Complete();
-        ApplyDirectoryMetadata();
+        while (_directories.PopAny() is { } directory)
+            Finish(directory);
         return _stats;
     }
 
@@ -72,6 +73,8 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         _name[length] = 0;
         var parent = lastSlash < 0 ? ReadOnlySpan<byte>.Empty : _name.AsSpan(0, lastSlash);
         byte type = _entry.Type;
+        while (_directories.PopLeft(_name.AsSpan(0, length)) is { } left)
+            Finish(left);
 
         if (length == 0)
         {
@@ -79,12 +82,15 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             if (type != TarFormat.TypeDirectory && type != TarFormat.TypeGnuDumpDir)
                 throw new ArchiveException($"member '{Current}' would replace the destination directory itself");
             ChownAt(_root, null, 0);
+            RestoreDirectoryXattrs(_root, null);
             Defer(ReadOnlySpan<byte>.Empty);
             SkipData();
             return;
         }
 
         int parentFd = ParentDirectory(parent);
+        if (!parent.IsEmpty && _directories.MayBeFinished(parent))
+            Redefer(parentFd, parent);
         fixed (byte* leaf = _name.AsSpan(lastSlash + 1))
         {
             switch (type)
@@ -135,11 +141,17 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         {
             if (_entry.IsSparse)
             {
+                // Holes stay holes: the size is set once, only the data regions are written.
                 if (Libc.FTruncate(fd, _entry.SparseRealSize) != 0)
+                {
+                    if (Marshal.GetLastPInvokeError() is Errno.EFBIG or Errno.EINVAL)
+                        throw new ArchiveException($"sparse member '{Current}' of {_entry.SparseRealSize} bytes is larger than the destination file system allows");
                     throw SyscallException.FromLastError("ftruncate", Current);
+                }
                 foreach (var (start, size) in _entry.SparseMap)
                     _input.CopyTo(fd, size, start, _entry.NameSpan);
-                _stats.DataBytes += _entry.SparseRealSize;
+                _stats.DataBytes += _entry.Size;
+                _stats.SparseFiles++;
             }
             else
             {
@@ -179,8 +191,36 @@ public sealed unsafe class ArchiveExtractor : IDisposable
             }
         }
         ChownAt(parentFd, leaf, AtFlags.SymlinkNoFollow);
+        RestoreDirectoryXattrs(parentFd, leaf);
         Defer(path);
         _stats.Directories++;
+    }
+
+    /// <summary>
+    /// A directory's xattrs go on at once, after its owner (chown clears security.capability): they
+    /// do not move its mtime, and keeping them until the directory is finished would hold up to a
+    /// PAX header's worth per level of the path.
+    /// </summary>
+    void RestoreDirectoryXattrs(int parentFd, byte* leaf)
+    {
+        if (!_options.Xattrs || _entry.Xattrs.Count == 0)
+            return;
+        int fd = parentFd;
+        if (leaf is not null)
+        {
+            fd = Libc.OpenAt(parentFd, leaf, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+            if (fd < 0)
+                throw SyscallException.FromLastError("openat", Current);
+        }
+        try
+        {
+            XattrPolicy.Restore(fd, _entry.Xattrs, () => Current);
+        }
+        finally
+        {
+            if (fd != parentFd)
+                Libc.Close(fd);
+        }
     }
 
     void RestoreSymlink(int parentFd, byte* leaf)
@@ -420,43 +460,55 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     }
 
     void Defer(ReadOnlySpan<byte> path) =>
-        _directories.Add(new DeferredDirectory(path.ToArray(), _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds,
-            _entry.Xattrs.Count > 0 ? [.. _entry.Xattrs] : null));
+        _directories.Defer(path, _entry.Mode, _entry.MtimeSeconds, _entry.MtimeNanoseconds);
 
-    /// <summary>Modes, xattrs and times of directories, deepest (latest) first, once nothing more is written into them.</summary>
-    void ApplyDirectoryMetadata()
+    /// <summary>
+    /// The stream came back into a directory that may be finished already (an archive not written
+    /// depth-first): defer it again with the mode and mtime it has now, owner-writable meanwhile.
+    /// </summary>
+    void Redefer(int fd, ReadOnlySpan<byte> path)
     {
-        var times = stackalloc TimeSpec[2];
-        for (int i = _directories.Count - 1; i >= 0; i--)
+        StatxBuffer st;
+        if (Libc.StatxFd(fd, &st) != 0)
+            throw SyscallException.FromLastError("statx", path);
+        uint mode = st.Mode & StatMode.PermissionMask;
+        if ((mode & 0x1C0) != 0x1C0 && Libc.FChmod(fd, mode | 0x1C0) != 0)
+            throw SyscallException.FromLastError("fchmod", path);
+        _directories.Defer(path, mode, st.MtimeSeconds, (int)st.MtimeNanoseconds);
+    }
+
+    /// <summary>A directory's mode and times, once nothing more is written into it.</summary>
+    void Finish(DeferredDirectories.Entry directory)
+    {
+        var path = _directories.PathOf(directory);
+        int fd;
+        try
         {
-            var directory = _directories[i];
-            string display = directory.Path.Length == 0 ? "." : Encoding.UTF8.GetString(directory.Path);
-            int fd;
-            try
-            {
-                _subject = display;
-                fd = directory.Path.Length == 0 ? _root : OpenBeneath(directory.Path, create: false);
-            }
-            catch (ArchiveException)
-            {
-                continue; // replaced by a later member; that member's metadata stands
-            }
-            try
-            {
-                if (Libc.FChmod(fd, directory.Mode) != 0)
-                    throw SyscallException.FromLastError("fchmod", display);
-                if (_options.Xattrs && directory.Xattrs is not null)
-                    XattrPolicy.Restore(fd, directory.Xattrs, () => display);
-                times[0] = new TimeSpec { Nanoseconds = TimeSpecValues.Omit };
-                times[1] = new TimeSpec { Seconds = directory.MtimeSeconds, Nanoseconds = directory.MtimeNanoseconds };
-                if (Libc.FUtimens(fd, times) != 0)
-                    throw SyscallException.FromLastError("futimens", display);
-            }
-            finally
-            {
-                if (fd != _root)
-                    Libc.Close(fd);
-            }
+            _finishing = directory;
+            fd = path.IsEmpty ? _root : OpenBeneath(path, create: false);
+        }
+        catch (ArchiveException)
+        {
+            return; // replaced by a later member; that member's metadata stands
+        }
+        finally
+        {
+            _finishing = null;
+        }
+        try
+        {
+            if (Libc.FChmod(fd, directory.Mode) != 0)
+                throw SyscallException.FromLastError("fchmod", path);
+            var times = stackalloc TimeSpec[2];
+            times[0] = new TimeSpec { Nanoseconds = TimeSpecValues.Omit };
+            times[1] = new TimeSpec { Seconds = directory.MtimeSeconds, Nanoseconds = directory.MtimeNanoseconds };
+            if (Libc.FUtimens(fd, times) != 0)
+                throw SyscallException.FromLastError("futimens", path);
+        }
+        finally
+        {
+            if (fd != _root)
+                Libc.Close(fd);
         }
     }
 

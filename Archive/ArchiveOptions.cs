@@ -10,6 +10,13 @@ public sealed class ArchiveWriteOptions
     public bool Xattrs { get; init; } = true;
     /// <summary>Stats to fill as the run goes (the counts only grow), so another thread can show progress.</summary>
     public ArchiveStats? Progress { get; init; }
+    /// <summary>
+    /// What the names of the directories being walked may take in memory together; a directory
+    /// beyond it is sorted through a spill file instead, so memory does not grow with its size.
+    /// </summary>
+    public long ListingMemoryBytes { get; init; } = 8 << 20;
+    /// <summary>Where spill files go (nameless, O_TMPFILE): best on disk, as tmpfs pages count as memory. Default: the temp directory.</summary>
+    public string? SpillDirectory { get; init; }
 }
 
 /// <summary>How an archive becomes a directory.</summary>

@@ -11,7 +11,9 @@ public sealed class ArchiveStats
     public long Symlinks { get; set; }
     public long HardLinks { get; set; }
     public long SpecialFiles { get; set; }
-    /// <summary>Bytes of file content archived or restored.</summary>
+    /// <summary>Regular files stored or restored with their holes (PAX sparse), a subset of <see cref="Files"/>.</summary>
+    public long SparseFiles { get; set; }
+    /// <summary>Bytes of file content archived or restored; a sparse file counts its data, not its holes.</summary>
     public long DataBytes { get; set; }
     /// <summary>Bytes of the tar stream itself (before compression).</summary>
     public long TarBytes { get; set; }

@@ -21,6 +21,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
     readonly TarEntry _entry = new();
     readonly ArchiveStats _stats;
     readonly List<DirectoryListing> _listings = [];
+    readonly ListingMemory _listingMemory;
     readonly Dictionary<(uint, uint, ulong), byte[]> _hardLinks = [];
     readonly byte[] _path = new byte[TarEntry.MaxNameLength + 2];
     int _pathLength;
@@ -32,6 +33,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
     {
         _options = options;
         _stats = options.Progress ?? new ArchiveStats();
+        _listingMemory = new ListingMemory(options.SpillDirectory ?? Path.GetTempPath(), options.ListingMemoryBytes);
         _output = new TarOutput(output);
         _dents = (byte*)NativeMemory.Alloc(DentsBufferSize);
         _xattrNames = (byte*)NativeMemory.Alloc(XattrListSize);
@@ -63,17 +65,16 @@ public sealed unsafe class ArchiveWriter : IDisposable
     void Walk(int directoryFd, int depth)
     {
         if (_listings.Count == depth)
-            _listings.Add(new DirectoryListing());
+            _listings.Add(new DirectoryListing(_listingMemory));
         var listing = _listings[depth];
         listing.Load(directoryFd, _dents, DentsBufferSize, _path.AsSpan(0, _pathLength));
 
-        for (int i = 0; i < listing.Count; i++)
+        while (listing.MoveNext())
         {
-            var item = listing[i];
             int saved = _pathLength;
-            AppendToPath(listing.Name(item));
-            fixed (byte* name = listing.NameWithNul(item))
-                Archive(directoryFd, name, item.Type, depth);
+            AppendToPath(listing.Name());
+            fixed (byte* name = listing.NameWithNul())
+                Archive(directoryFd, name, listing.Type, depth);
             _pathLength = saved;
         }
     }
@@ -228,21 +229,59 @@ public sealed unsafe class ArchiveWriter : IDisposable
         _entry.Type = TarFormat.TypeRegular;
         _entry.Size = (long)st.Size;
         ReadXattrs(fd);
+        if (SparseRegions.TryMap(fd, in st, _entry.SparseMap, PathSpan))
+        {
+            ArchiveSparse(fd);
+            return;
+        }
         _headers.Write(_output, _entry);
         if (_entry.Size > TarOutput.ChunkSize)
             Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL: larger read-ahead; small files fit the default */);
         long copied = _output.CopyFrom(fd, _entry.Size, PathSpan);
-        if (copied < _entry.Size)
-        {
-            // The header already promised Size bytes: keep the stream valid and say so.
-            _output.Zeros((int)Math.Min(int.MaxValue, _entry.Size - copied));
-            for (long left = _entry.Size - copied - int.MaxValue; left > 0; left -= int.MaxValue)
-                _output.Zeros((int)Math.Min(left, int.MaxValue));
-            _stats.ChangedWhileRead++;
-        }
+        FillShortRead(_entry.Size - copied);
         _output.Zeros((int)TarFormat.PaddingOf(_entry.Size));
         _stats.Files++;
         _stats.DataBytes += _entry.Size;
+    }
+
+    /// <summary>A file with holes: the map, then only its data regions (PAX sparse 1.0), read where SEEK_DATA found them.</summary>
+    void ArchiveSparse(int fd)
+    {
+        long data = 0;
+        foreach (var (_, length) in _entry.SparseMap)
+            data += length;
+        _entry.SparseRealSize = _entry.Size;
+        _entry.Size = TarHeaderWriter.SparseMapSize(_entry) + data;
+        _headers.Write(_output, _entry);
+        TarHeaderWriter.WriteSparseMap(_output, _entry);
+        if (data > TarOutput.ChunkSize)
+            Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL */);
+        long missing = 0;
+        foreach (var (offset, length) in _entry.SparseMap)
+        {
+            if (missing > 0 || length == 0)
+            {
+                missing += length; // once the file came up short, the rest of the promise is zeros
+                continue;
+            }
+            SparseCalls.SeekTo(fd, offset, PathSpan);
+            missing += length - _output.CopyFrom(fd, length, PathSpan);
+        }
+        FillShortRead(missing);
+        _output.Zeros((int)TarFormat.PaddingOf(_entry.Size));
+        _stats.Files++;
+        _stats.SparseFiles++;
+        _stats.DataBytes += data;
+    }
+
+    /// <summary>The header already promised the bytes a shrinking file no longer has: keep the stream valid and say so.</summary>
+    void FillShortRead(long missing)
+    {
+        if (missing <= 0)
+            return;
+        for (; missing > 0; missing -= int.MaxValue)
+            _output.Zeros((int)Math.Min(missing, int.MaxValue));
+        _stats.ChangedWhileRead++;
     }
 
     void ArchiveSymlink(int directoryFd, byte* name)
@@ -315,6 +354,8 @@ public sealed unsafe class ArchiveWriter : IDisposable
 
     public void Dispose()
     {
+        foreach (var listing in _listings)
+            listing.Dispose();
         _output.Dispose();
         NativeMemory.Free(_dents);
         NativeMemory.Free(_xattrNames);

@@ -10,8 +10,15 @@ namespace Wsd.Archive;
 /// </summary>
 public sealed class TarEntryReader(TarInput input, int maxPaxHeaderBytes)
 {
-    /// <summary>More data regions than this in one sparse file is taken as hostile.</summary>
-    const int MaxSparseRegions = 1 << 20;
+    /// <summary>
+    /// More data regions than this in one sparse file is taken as hostile: the map is held whole
+    /// (16 bytes a region, 4 MiB at most) because PAX 1.0 puts it before the data it describes.
+    /// wsd itself writes at most <see cref="SparseRegions.MaxRegions"/>.
+    /// </summary>
+    public const int MaxSparseRegions = 1 << 18;
+
+    /// <summary>Largest real size of a sparse member, 16 PiB: beyond any workspace, and far below what makes offsets overflow.</summary>
+    public const long MaxSparseRealSize = 1L << 54;
 
     readonly PaxHeader _pax = new();
     byte[] _scratch = new byte[4096];
@@ -198,11 +205,14 @@ public sealed class TarEntryReader(TarInput input, int maxPaxHeaderBytes)
             Span<byte> one = stackalloc byte[1];
             while (true)
             {
+                // The map lies inside the member's data: it may not read past it into the next header.
+                if (consumed >= entry.Size)
+                    throw new ArchiveException("GNU sparse map larger than its member", offset);
                 input.ReadExactly(one);
                 consumed++;
                 if (one[0] == '\n')
                     break;
-                if (one[0] < '0' || one[0] > '9' || ++digits > 19)
+                if (one[0] < '0' || one[0] > '9' || ++digits > 19 || value > (long.MaxValue - (one[0] - '0')) / 10)
                     throw new ArchiveException("corrupt GNU sparse map", offset);
                 value = value * 10 + (one[0] - '0');
             }
@@ -257,11 +267,13 @@ public sealed class TarEntryReader(TarInput input, int maxPaxHeaderBytes)
 
     static void ValidateSparseMap(TarEntry entry, long offset)
     {
+        if (entry.SparseRealSize > MaxSparseRealSize)
+            throw new ArchiveException($"GNU sparse member of {entry.SparseRealSize} bytes exceeds the {MaxSparseRealSize}-byte limit", offset);
         long end = 0, total = 0;
         foreach (var (start, length) in entry.SparseMap)
         {
             if (start < end || length < 0 || start > entry.SparseRealSize - length)
-                throw new ArchiveException("GNU sparse map regions overlap or lie past the file's size", offset);
+                throw new ArchiveException("GNU sparse map regions overlap, are out of order or lie past the file's size", offset);
             end = start + length;
             total += length;
         }

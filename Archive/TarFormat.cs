@@ -36,6 +36,9 @@ public static class TarFormat
     public static ReadOnlySpan<byte> UstarMagic => "ustar\0"u8;
     public static ReadOnlySpan<byte> UstarVersion => "00"u8;
 
+    /// <summary>The directory GNU tar puts in a PAX 1.0 sparse member's header name (its %p is a PID; wsd writes 0).</summary>
+    public static ReadOnlySpan<byte> SparseStandInDirectory => "GNUSparseFile.0/"u8;
+
     // Type flags.
     public const byte TypeRegular = (byte)'0';
     public const byte TypeRegularOld = 0;

@@ -6,7 +6,9 @@ namespace Wsd.Archive;
 
 /// <summary>
 /// Encodes a member's headers: a PAX extended header when ustar cannot say everything (long names,
-/// sub-second mtimes, large IDs or sizes, xattrs), then the ustar header itself.
+/// sub-second mtimes, large IDs or sizes, xattrs, sparse files), then the ustar header itself. Sparse
+/// files are written in GNU's PAX format 1.0, which GNU tar and bsdtar read: the real name and size
+/// in GNU.sparse.* records, a stand-in name in the header, and the map at the start of the data.
 /// </summary>
 public sealed class TarHeaderWriter
 {
@@ -14,6 +16,7 @@ public sealed class TarHeaderWriter
 
     byte[] _records = new byte[4096];
     int _recordsLength;
+    readonly byte[] _standIn = new byte[TarEntry.MaxNameLength + 1 + TarFormat.SparseStandInDirectory.Length];
 
     /// <summary>Writes the headers of <paramref name="entry"/> to <paramref name="output"/>; the member's data follows.</summary>
     public void Write(TarOutput output, TarEntry entry)
@@ -21,6 +24,14 @@ public sealed class TarHeaderWriter
         _recordsLength = 0;
         var name = entry.NameSpan;
         var linkName = entry.LinkNameSpan;
+        if (entry.IsSparse)
+        {
+            AddRecord("GNU.sparse.major"u8, "1"u8);
+            AddRecord("GNU.sparse.minor"u8, "0"u8);
+            AddRecord("GNU.sparse.name"u8, name);
+            AddNumberRecord("GNU.sparse.realsize"u8, entry.SparseRealSize);
+            name = SparseStandIn(name);
+        }
         if (name.Length > TarFormat.NameLength)
             AddRecord("path"u8, name);
         if (linkName.Length > TarFormat.LinkNameLength)
@@ -61,6 +72,45 @@ public sealed class TarHeaderWriter
             Math.Clamp(entry.MtimeSeconds, 0, TarFormat.MaxOctal(TarFormat.MtimeLength)),
             Math.Min(entry.DevMajor, (uint)TarFormat.MaxOctal(TarFormat.DevMajorLength)),
             Math.Min(entry.DevMinor, (uint)TarFormat.MaxOctal(TarFormat.DevMinorLength)));
+    }
+
+    /// <summary>"dir/GNUSparseFile.0/file": what a tar without sparse support extracts the member as, as GNU tar names it.</summary>
+    ReadOnlySpan<byte> SparseStandIn(ReadOnlySpan<byte> name)
+    {
+        int slash = name.LastIndexOf((byte)'/');
+        var directory = name[..(slash + 1)];
+        directory.CopyTo(_standIn);
+        TarFormat.SparseStandInDirectory.CopyTo(_standIn.AsSpan(directory.Length));
+        int length = directory.Length + TarFormat.SparseStandInDirectory.Length;
+        name[(slash + 1)..].CopyTo(_standIn.AsSpan(length));
+        return _standIn.AsSpan(0, length + name.Length - slash - 1);
+    }
+
+    /// <summary>Bytes the PAX 1.0 sparse map of <paramref name="entry"/> takes at the start of its data, padding included.</summary>
+    public static long SparseMapSize(TarEntry entry)
+    {
+        long length = CountDigits(entry.SparseMap.Count) + 1;
+        foreach (var (offset, size) in entry.SparseMap)
+            length += CountDigits(offset) + 1 + CountDigits(size) + 1;
+        return length + TarFormat.PaddingOf(length);
+    }
+
+    /// <summary>The map as decimal lines, "count" then "offset" and "length" per region, padded to a block.</summary>
+    public static void WriteSparseMap(TarOutput output, TarEntry entry)
+    {
+        Span<byte> line = stackalloc byte[24];
+        long length = WriteLine(output, line, entry.SparseMap.Count);
+        foreach (var (offset, size) in entry.SparseMap)
+            length += WriteLine(output, line, offset) + WriteLine(output, line, size);
+        output.Zeros((int)TarFormat.PaddingOf(length));
+    }
+
+    static int WriteLine(TarOutput output, Span<byte> line, long value)
+    {
+        Utf8Formatter.TryFormat(value, line, out int digits);
+        line[digits] = (byte)'\n';
+        output.Write(line[..(digits + 1)]);
+        return digits + 1;
     }
 
     static void FillCommon(Span<byte> header, byte type, uint mode, long uid, long gid, long size, long mtime, uint devMajor, uint devMinor)
@@ -156,7 +206,7 @@ public sealed class TarHeaderWriter
         _recordsLength += total;
     }
 
-    static int CountDigits(int value)
+    static int CountDigits(long value)
     {
         int digits = 1;
         while (value >= 10)

@@ -95,6 +95,7 @@ static class ArchiveCommand
             json.WriteNumber("dataBytes", stats.DataBytes);
             json.WriteNumber("entries", stats.Entries);
             json.WriteNumber("files", stats.Files);
+            json.WriteNumber("sparseFiles", stats.SparseFiles);
             json.WriteNumber("directories", stats.Directories);
             json.WriteNumber("symlinks", stats.Symlinks);
             json.WriteNumber("hardLinks", stats.HardLinks);

@@ -62,6 +62,7 @@ public static class Errno
     public const int EPERM = 1;
     public const int ENOENT = 2;
     public const int EINTR = 4;
+    public const int ENXIO = 6;
     public const int EAGAIN = 11;
     public const int EEXIST = 17;
     public const int EXDEV = 18;
@@ -69,6 +70,7 @@ public static class Errno
     public const int ENOTDIR = 20;
     public const int EISDIR = 21;
     public const int EINVAL = 22;
+    public const int EFBIG = 27;
     public const int ERANGE = 34;
     public const int ENOSYS = 38;
     public const int ENOTEMPTY = 39;

@@ -304,4 +304,71 @@ public sealed class HostileArchiveTests : IDisposable
 
         Assert.Contains("NUL", Refused(archive));
     }
+
+    /// <summary>A PAX 1.0 sparse member: the map as given, padded to a block when <paramref name="pad"/>, then the data.</summary>
+    static byte[] SparseArchive(string realSize, string map, string data, bool pad = true) => new RawTar()
+        .Pax(("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"), ("GNU.sparse.name", "s"), ("GNU.sparse.realsize", realSize))
+        .File("GNUSparseFile.0/s", (pad ? map.PadRight((map.Length + 511) / 512 * 512, '\0') : map) + data)
+        .Build();
+
+    [Theory]
+    [InlineData("2\n0\n10\n5\n10\n", "overlap")] // the second region starts inside the first
+    [InlineData("2\n50\n10\n0\n10\n", "out of order")]
+    [InlineData("1\n95\n10\n", "past the file")] // ends at 105 in a 100-byte file
+    public void SparseRegionsThatOverlapAreUnsortedOrLiePastTheEndAreRefused(string map, string expected)
+    {
+        Assert.Contains(expected, Refused(SparseArchive("100", map, new string('x', 20))));
+        Assert.False(File.Exists(Path.Combine(Destination, "s")));
+    }
+
+    [Fact]
+    public void ASparseMapWithMoreRegionsThanTheLimitIsRefusedBeforeItIsRead()
+    {
+        Assert.Contains("exceeds", Refused(SparseArchive("100", $"{TarEntryReader.MaxSparseRegions + 1}\n", "")));
+    }
+
+    [Fact]
+    public void ASparseRealSizeBeyondTheLimitIsRefused()
+    {
+        string realSize = (TarEntryReader.MaxSparseRealSize + 1).ToString();
+
+        Assert.Contains("exceeds", Refused(SparseArchive(realSize, $"1\n{TarEntryReader.MaxSparseRealSize}\n5\n", "xxxxx")));
+    }
+
+    [Fact]
+    public void ASparseMapThatRunsPastItsMemberIsRefused()
+    {
+        // The map promises three regions but the member's data ends after one: the next header is not read as map.
+        var archive = SparseArchive("100", "3\n0\n5\n", "", pad: false);
+
+        Assert.Contains("larger than its member", Refused(archive));
+    }
+
+    [Theory]
+    [InlineData("1\n99999999999999999999\n5\n")] // 20 digits
+    [InlineData("1\n9999999999999999999\n5\n")] // 19 digits, past long.MaxValue
+    [InlineData("1\n-5\n5\n")]
+    [InlineData("1\n\n5\n")]
+    public void ASparseMapWithNumbersThatAreNotOffsetsIsRefused(string map)
+    {
+        Assert.Contains("sparse map", Refused(SparseArchive("100", map, "xxxxx")));
+    }
+
+    [Fact]
+    public void AnOldGnuSparseHeaderWithRegionsOutOfOrderIsRefused()
+    {
+        // 'S' header: regions (offset, size) at 386 as 12-digit octal pairs, real size at 483.
+        var header = new RawTar().Entry("s", 'S', "0123456789"u8.ToArray()).BuildWithoutEnd();
+        void Octal(int offset, long value) => Encoding.ASCII.GetBytes(Convert.ToString(value, 8).PadLeft(11, '0') + "\0").CopyTo(header, offset);
+        Octal(386, 50);
+        Octal(398, 5);
+        Octal(410, 0);
+        Octal(422, 5);
+        Octal(483, 100);
+        for (int i = 148; i < 156; i++)
+            header[i] = (byte)' ';
+        Encoding.ASCII.GetBytes(Convert.ToString(header.AsSpan(0, 512).ToArray().Sum(b => b), 8).PadLeft(6, '0') + "\0 ").CopyTo(header, 148);
+
+        Assert.Contains("sparse", Refused([.. header, .. new byte[1024]]));
+    }
 }
