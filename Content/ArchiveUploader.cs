@@ -39,7 +39,8 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         await using var upload = await store.BeginUploadAsync(location, cancellationToken);
         using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
         var stats = progress?.NewRun() ?? new ArchiveStats();
-        var options = new ArchiveWriteOptions { Uids = uids, Gids = gids, Progress = stats };
+        // A huge directory's sorted names spill into the working area (on disk, outside the workspace and its quota), not a tmpfs /tmp that counts as memory.
+        var options = new ArchiveWriteOptions { Uids = uids, Gids = gids, Progress = stats, SpillDirectory = Path.GetDirectoryName(Path.GetFullPath(contentDirectory)) };
         await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
         await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
         if (stats.UnmappedOwners > 0)
