@@ -42,6 +42,10 @@ public sealed class InWorkspaceOperations(
         }
         string mark = MarkMount.PathIn(area.ServiceDir(instanceId));
         Directory.CreateDirectory(mark, (UnixFileMode)0x1ED);
+        // A call after a daemon restart finds the earlier mark still mounted: it is replaced, not
+        // stacked on, so one Teardown leaves nothing behind.
+        if (MarkMount.Unmount(area.ServiceDir(instanceId), detach: true) is { } stale)
+            throw new WsdException(ErrorCode.Internal, $"cannot replace the earlier mark: {stale}");
         FsShift shift = runtime.FsShift == "shiftfs" ? FsShift.Shiftfs : FsShift.Idmapped;
         try
         {
