@@ -179,9 +179,16 @@ public static unsafe class ContainerRoot
     /// openat2 RESOLVE_IN_ROOT: "..", absolute symlinks and magic links all stay inside that root;
     /// with <paramref name="noSymlinks"/>, a symlink anywhere on the way is an error (ELOOP).
     /// </summary>
-    public static int OpenInRoot(string procRoot, int pid, string path, int flags, bool noSymlinks = false)
+    public static int OpenInRoot(string procRoot, int pid, string path, int flags, bool noSymlinks = false) =>
+        OpenInRoot(Directories.Open(Path.Combine(procRoot, pid.ToString(), "root")), path, flags, noSymlinks);
+
+    /// <summary>As <see cref="OpenInRoot(string, int, string, int, bool)"/>, in the root of the process <paramref name="process"/> holds.</summary>
+    public static int OpenInRoot(ProcessHandle process, string path, int flags, bool noSymlinks = false) =>
+        OpenInRoot(process.OpenEntry("root", OpenFlags.ReadOnly | OpenFlags.Directory), path, flags, noSymlinks);
+
+    // Takes over (and closes) the root descriptor.
+    static int OpenInRoot(int root, string path, int flags, bool noSymlinks)
     {
-        int root = Directories.Open(Path.Combine(procRoot, pid.ToString(), "root"));
         try
         {
             var how = new OpenHow

@@ -79,4 +79,47 @@ public sealed class HostileContainerTests : IAsyncLifetime
         Assert.True((await Iws.TeardownAsync(new TeardownRequest())).Success);
         Assert.Equal(0, MarkMounts());
     }
+
+    [Fact]
+    public async Task MountAndUnmountCallsShareOneRateLimitPerWorkspace()
+    {
+        var answers = new List<StatusCode>();
+        string? refusal = null;
+        for (int i = 0; i < 10; i++)
+        {
+            try
+            {
+                // Not a proc mount: refused by the helper, but each call still started one.
+                if (i % 2 == 0)
+                    await Iws.UmountProcAsync(new UmountProcRequest { Target = "/tmp", Pid = _workspace.Container.ChildPid });
+                else
+                    await Iws.UmountSysfsAsync(new UmountProcRequest { Target = "/tmp", Pid = _workspace.Container.ChildPid });
+                answers.Add(StatusCode.OK);
+            }
+            catch (RpcException e)
+            {
+                answers.Add(e.StatusCode);
+                if (e.StatusCode == StatusCode.ResourceExhausted)
+                    refusal ??= e.Status.Detail;
+            }
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(StatusCode.InvalidArgument, 8), StatusCode.ResourceExhausted, StatusCode.ResourceExhausted], answers);
+        Assert.StartsWith("too many requests: UmountProc shares a limit with the other mount and unmount calls of this workspace, 8 at once", refusal);
+    }
+
+    [Fact]
+    public async Task UmountProcLeavesTheReadOnlyMasksOfTheProcItMounted()
+    {
+        await Iws.MountProcAsync(new MountProcRequest { Target = "/mnt/proc", Pid = _workspace.Container.ChildPid });
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await Iws.UmountProcAsync(new UmountProcRequest { Target = "/mnt/proc/sys", Pid = _workspace.Container.ChildPid }));
+
+        Assert.StartsWith("ro", _workspace.Container.Mounts().Single(m => m.MountPoint == "/mnt/proc/sys").Options);
+        Assert.Equal((StatusCode.InvalidArgument, "/mnt/proc/sys is not a proc mount but a part of one (such as a read-only mask the daemon put there)"),
+            (e.StatusCode, e.Status.Detail));
+        await Iws.UmountProcAsync(new UmountProcRequest { Target = "/mnt/proc", Pid = _workspace.Container.ChildPid });
+        Assert.DoesNotContain(_workspace.Container.Mounts(), m => m.MountPoint.StartsWith("/mnt/proc", StringComparison.Ordinal));
+    }
 }
