@@ -23,15 +23,17 @@ public static unsafe class ContentPaths
     /// Creates the directories from <paramref name="root"/> down to <paramref name="path"/> without
     /// following symlinks, and hands the new ones to the workspace user.
     /// </summary>
-    public static void CreateDirectories(string root, string path, uint uid, uint gid)
+    public static void CreateDirectories(string root, string path, uint uid, uint gid) =>
+        Libc.Close(OpenDirectories(root, path, uid, gid));
+
+    /// <summary>As <see cref="CreateDirectories"/>, and returns a descriptor of <paramref name="path"/> for the caller to close.</summary>
+    public static int OpenDirectories(string root, string path, uint uid, uint gid)
     {
         string relative = Path.GetRelativePath(root, path);
-        if (relative == ".")
-            return;
         int rootFd = Directories.Open(root);
         try
         {
-            Libc.Close(BeneathRoot.CreateDirectories(rootFd, relative, 0x1FD, uid, gid));
+            return BeneathRoot.CreateDirectories(rootFd, relative, 0x1FD, uid, gid);
         }
         catch (SyscallException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR or Errno.EXDEV)
         {
@@ -57,6 +59,16 @@ public static unsafe class ContentPaths
         finally
         {
             Libc.Close(fd);
+        }
+    }
+
+    /// <summary>Unlinks the entry <paramref name="name"/> (not a directory) of the directory <paramref name="directoryFd"/>, if it is there.</summary>
+    public static void RemoveEntry(int directoryFd, string name)
+    {
+        fixed (byte* n = CStrings.Of(name))
+        {
+            if (Libc.UnlinkAt(directoryFd, n, 0) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.ENOENT)
+                throw SyscallException.FromLastError("unlinkat", name);
         }
     }
 

@@ -12,6 +12,9 @@ namespace Wsd.Linux;
 /// </summary>
 public static unsafe class BeneathRoot
 {
+    /// <summary>ENXIO: a FIFO opened O_WRONLY|O_NONBLOCK with no reader.</summary>
+    const int NoReader = 6;
+
     const ulong Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks;
 
     /// <summary>
@@ -121,6 +124,41 @@ public static unsafe class BeneathRoot
             throw failure;
         }
         return new Leaf(fd, stat.FileType, (long)stat.Size);
+    }
+
+    /// <summary>
+    /// Creates (or truncates) the regular file <paramref name="name"/> in directory
+    /// <paramref name="directoryFd"/> for writing and returns its descriptor. Whatever else is there
+    /// (a symlink, a FIFO, a device) is removed and never opened through: O_NOFOLLOW|O_NONBLOCK, and
+    /// the type checked with fstat on the descriptor.
+    /// </summary>
+    public static int CreateRegularFile(int directoryFd, string name, uint mode)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            fixed (byte* n = CStrings.Of(name))
+            {
+                int fd = Libc.OpenAt(directoryFd, n, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Truncate | OpenFlags.NoFollow
+                    | OpenFlags.NonBlock | OpenFlags.NoCtty | OpenFlags.CloseOnExec, mode);
+                int errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+                if (fd >= 0)
+                {
+                    var stat = new StatxBuffer();
+                    if (Libc.StatxFd(fd, &stat) == 0 && stat.FileType == StatMode.Regular)
+                        return fd;
+                    Libc.Close(fd);
+                }
+                else if (errno is not (Errno.ELOOP or NoReader or Errno.EISDIR) || attempt > 0)
+                {
+                    throw new SyscallException("openat", name, errno);
+                }
+                if (attempt > 0)
+                    throw new SyscallException("openat", name + " (not a regular file)", Errno.EEXIST);
+                // Not a regular file: it goes, and the file is made anew in its place.
+                if (Libc.UnlinkAt(directoryFd, n, errno == Errno.EISDIR ? AtFlags.RemoveDir : 0) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
+                    throw SyscallException.FromLastError("unlinkat", name);
+            }
+        }
     }
 
     // openat of one name (or ".") in a directory, never following a symlink there.
