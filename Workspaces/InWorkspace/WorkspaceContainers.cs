@@ -46,7 +46,7 @@ public sealed class WorkspaceContainers(IContainerRuntime runtime, ProcFs proc)
                 throw new WsdException(ErrorCode.InvalidArgument, $"cannot find PID {pid} in the workspace container");
             return handle;
         }
-        catch (Exception e) when (e is IOException)
+        catch (IOException e)
         {
             handle.Dispose();
             throw new WsdException(ErrorCode.InvalidArgument, $"cannot find PID {pid} in the workspace container: {e.Message}", e);
