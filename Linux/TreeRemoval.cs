@@ -134,7 +134,7 @@ public static unsafe class TreeRemoval
             return true;
         if (errno is Errno.ENOTEMPTY or Errno.EEXIST)
             return false;
-        // ENOTDIR: swapped for a file or symlink between the two calls; the next pass removes it.
+        // ENOTDIR: swapped for a file or symlink between the two calls; unlinked as what it is now.
         if (errno == Errno.ENOTDIR)
             return Libc.UnlinkAt(fd, name, 0) == 0 || Marshal.GetLastPInvokeError() == Errno.ENOENT;
         throw new SyscallException("unlinkat", Describe(pathForErrors, name), errno);
