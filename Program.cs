@@ -96,7 +96,7 @@ public static class Program
         builder.Services.AddSingleton(s => new Workspaces.InWorkspace.CgroupDelegation(cgroups, config.Runtime.RootRange.Start,
             s.GetRequiredService<ILogger<Workspaces.InWorkspace.CgroupDelegation>>()));
         builder.Services.AddSingleton(new Workspaces.InWorkspace.ResourceUsage(cgroups, config.Runtime.Proc));
-        builder.Services.AddSingleton(new Linux.NamespaceHelper(Environment.ProcessPath ?? "/proc/self/exe", config.Runtime.Proc));
+        builder.Services.AddSingleton(new Linux.NamespaceHelper(Environment.ProcessPath ?? "/proc/self/exe"));
         builder.Services.AddSingleton<Workspaces.InWorkspace.InWorkspaceOperations>();
         builder.Services.AddSingleton<Workspaces.InWorkspace.WorkspaceNetwork>();
         builder.Services.AddSingleton<WorkspaceLimitsInterceptor>();

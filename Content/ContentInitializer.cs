@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 using Wsd.Content.Git;
 using Wsd.Errors;
+using Wsd.Interop;
+using Wsd.Linux;
 using Wsd.Observability;
 using Wsd.Storage;
 
@@ -150,41 +153,50 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
         foreach (var file in download.Files)
         {
             string path = ContentPaths.Inside(root, file.FilePath, "file_path");
-            ContentPaths.CreateDirectories(target.ContentDirectory, Path.GetDirectoryName(path)!, target.Uid, target.Gid);
-            Exception? last = null;
-            for (int attempt = 0; attempt < 20; attempt++)
+            // The file is written by root into the user's tree: its directory is held by descriptor
+            // and the file made in it, so no symlink the user puts on the way is followed.
+            int directory = ContentPaths.OpenDirectories(target.ContentDirectory, Path.GetDirectoryName(path)!, target.Uid, target.Gid);
+            try
             {
-                if (attempt > 0)
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                try
+                Exception? last = null;
+                for (int attempt = 0; attempt < 20; attempt++)
                 {
-                    await DownloadOnceAsync(file, path, cancellationToken);
-                    ContentPaths.Chown(path, target.Uid, target.Gid);
-                    last = null;
-                    break;
+                    if (attempt > 0)
+                        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    try
+                    {
+                        await DownloadOnceAsync(file, directory, Path.GetFileName(path), target, cancellationToken);
+                        last = null;
+                        break;
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        last = e;
+                    }
                 }
-                catch (HttpRequestException e)
-                {
-                    last = e;
-                }
+                if (last is not null)
+                    throw new WsdException(ErrorCode.FailedPrecondition, $"cannot download {file.FilePath}: {last.Message}");
             }
-            if (last is not null)
-                throw new WsdException(ErrorCode.FailedPrecondition, $"cannot download {file.FilePath}: {last.Message}");
+            finally
+            {
+                Libc.Close(directory);
+            }
         }
     }
 
-    async Task DownloadOnceAsync(DownloadFile file, string path, CancellationToken cancellationToken)
+    async Task DownloadOnceAsync(DownloadFile file, int directory, string name, Target target, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(file.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"non-OK download response: {(int)response.StatusCode} {response.ReasonPhrase}");
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        // O_NOFOLLOW semantics: a symlink in place of the file is replaced, never written through.
-        if (new FileInfo(path).LinkTarget is not null)
-            File.Delete(path);
-        await using (var output = new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = (UnixFileMode)0x1A4 }))
+        // A symlink or FIFO in place of the file is replaced, never written through.
+        int fd = BeneathRoot.CreateRegularFile(directory, name, 0x1A4);
+        await using (var output = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, bufferSize: 0))
         {
+            if (Libc.GetEuid() == 0 && Libc.FChown(fd, target.Uid, target.Gid) != 0)
+                throw SyscallException.FromLastError("fchown", file.FilePath);
             var buffer = new byte[81920];
             int n;
             while ((n = await body.ReadAsync(buffer, cancellationToken)) > 0)
@@ -196,7 +208,7 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
         string digest = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (!string.Equals(digest, file.Sha256Hex, StringComparison.OrdinalIgnoreCase))
         {
-            File.Delete(path);
+            ContentPaths.RemoveEntry(directory, name);
             throw new WsdException(ErrorCode.FailedPrecondition, $"digest mismatch for {file.FilePath}: got sha256:{digest}");
         }
     }

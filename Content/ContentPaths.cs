@@ -1,7 +1,6 @@
-using System.Runtime.InteropServices;
-using System.Text;
 using Wsd.Errors;
 using Wsd.Interop;
+using Wsd.Linux;
 
 namespace Wsd.Content;
 
@@ -24,47 +23,52 @@ public static unsafe class ContentPaths
     /// Creates the directories from <paramref name="root"/> down to <paramref name="path"/> without
     /// following symlinks, and hands the new ones to the workspace user.
     /// </summary>
-    public static void CreateDirectories(string root, string path, uint uid, uint gid)
+    public static void CreateDirectories(string root, string path, uint uid, uint gid) =>
+        Libc.Close(OpenDirectories(root, path, uid, gid));
+
+    /// <summary>As <see cref="CreateDirectories"/>, and returns a descriptor of <paramref name="path"/> for the caller to close.</summary>
+    public static int OpenDirectories(string root, string path, uint uid, uint gid)
     {
         string relative = Path.GetRelativePath(root, path);
-        if (relative == ".")
-            return;
-        int current = Directories.Open(root);
+        int rootFd = Directories.Open(root);
         try
         {
-            foreach (var part in relative.Split('/'))
-            {
-                var name = Encoding.UTF8.GetBytes(part + "\0");
-                fixed (byte* n = name)
-                {
-                    bool created = Libc.MkdirAt(current, n, 0x1FD) == 0;
-                    if (!created && Marshal.GetLastPInvokeError() != Errno.EEXIST)
-                        throw SyscallException.FromLastError("mkdirat", path);
-                    int next = Libc.OpenAt(current, n, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
-                    if (next < 0)
-                        throw new WsdException(ErrorCode.FailedPrecondition, $"{path}: '{part}' is a symlink or not a directory");
-                    if (created && Libc.GetEuid() == 0 && Libc.FChown(next, uid, gid) != 0)
-                        throw SyscallException.FromLastError("fchown", path);
-                    Libc.Close(current);
-                    current = next;
-                }
-            }
+            return BeneathRoot.CreateDirectories(rootFd, relative, 0x1FD, uid, gid);
+        }
+        catch (SyscallException e) when (e.Errno is Errno.ELOOP or Errno.ENOTDIR or Errno.EXDEV)
+        {
+            throw new WsdException(ErrorCode.FailedPrecondition, $"{path}: a part of it is a symlink or not a directory", e);
         }
         finally
         {
-            Libc.Close(current);
+            Libc.Close(rootFd);
         }
     }
 
-    /// <summary>Deletes everything inside <paramref name="directory"/> but not the directory itself (its quota stays attached).</summary>
+    /// <summary>
+    /// Deletes everything inside <paramref name="directory"/> but not the directory itself (its quota
+    /// stays attached), through descriptors: the user may be swapping directories for symlinks meanwhile.
+    /// </summary>
     public static void Empty(string directory)
     {
-        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+        int fd = Directories.Open(directory, followSymlink: false);
+        try
         {
-            if (entry is DirectoryInfo sub && sub.LinkTarget is null)
-                sub.Delete(recursive: true);
-            else
-                entry.Delete();
+            TreeRemoval.RemoveContents(fd, directory);
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    /// <summary>Unlinks the entry <paramref name="name"/> (not a directory) of the directory <paramref name="directoryFd"/>, if it is there.</summary>
+    public static void RemoveEntry(int directoryFd, string name)
+    {
+        fixed (byte* n = CStrings.Of(name))
+        {
+            if (Libc.UnlinkAt(directoryFd, n, 0) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.ENOENT)
+                throw SyscallException.FromLastError("unlinkat", name);
         }
     }
 

@@ -10,22 +10,31 @@ namespace Wsd.Linux;
 /// </summary>
 public static unsafe class ContainerRoot
 {
-    const uint CharDevice = 0x2000;
-
     /// <summary>
     /// /dev/net/tun (10:200) and, if missing, /dev/fuse (10:229), mode 0666, owned by
     /// <paramref name="owner"/>; an empty /dev/kmsg for tools that read it (REF §7.4 step 4).
+    /// The container's /dev is its user's: /dev and /dev/net are opened inside its root with no
+    /// symlinks at all, and each node is checked and fixed up through a descriptor of what is there,
+    /// so no symlink planted in /dev can make root create, chmod or chown anything elsewhere.
     /// </summary>
     public static void PrepareDevices(string procRoot, int pid, uint owner)
     {
-        int dev = OpenInRoot(procRoot, pid, "dev", OpenFlags.ReadOnly);
+        int dev = OpenInRoot(procRoot, pid, "dev", OpenFlags.ReadOnly, noSymlinks: true);
         try
         {
             if (!Exists(dev, "kmsg"))
-                Create(dev, "kmsg", 0x8000 | 0x1A4, 0, owner); // regular file 0644
+                CreateNode(dev, "kmsg", StatMode.Regular | 0x1A4, 0, owner, "/dev/kmsg"); // 0644
             MakeDirectory(dev, "net");
-            Create(dev, "net/tun", CharDevice | 0x1B6, Device(10, 200), owner);
-            Create(dev, "fuse", CharDevice | 0x1B6, Device(10, 229), owner);
+            int net = OpenNoSymlinks(dev, "net", "/dev/net");
+            try
+            {
+                CreateNode(net, "tun", StatMode.CharDevice | 0x1B6, Device(10, 200), owner, "/dev/net/tun");
+            }
+            finally
+            {
+                Libc.Close(net);
+            }
+            CreateNode(dev, "fuse", StatMode.CharDevice | 0x1B6, Device(10, 229), owner, "/dev/fuse");
         }
         finally
         {
@@ -117,33 +126,75 @@ public static unsafe class ContainerRoot
         }
     }
 
-    // mknod, then chmod (mknod's mode passes the umask) and chown; an existing node is kept and fixed up.
-    static void Create(int dir, string name, uint mode, ulong device, uint owner)
+    static int OpenNoSymlinks(int dir, string name, string shown)
+    {
+        var how = new OpenHow
+        {
+            Flags = (ulong)(OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec),
+            Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks,
+        };
+        fixed (byte* p = CStrings.Of(name))
+        {
+            int fd = Libc.OpenAt2(dir, p, &how);
+            return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2", shown + " in the container");
+        }
+    }
+
+    // mknod (an existing node is kept), then chmod (mknod's mode passes the umask) and chown of the
+    // node through an O_PATH descriptor of it, once fstat says it is the node wanted: a symlink or
+    // any other file in its place is an error and left as it is.
+    static void CreateNode(int dir, string name, uint mode, ulong device, uint owner, string shown)
     {
         fixed (byte* p = CStrings.Of(name))
         {
             if (Libc.MknodAt(dir, p, mode, device) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
-                throw SyscallException.FromLastError("mknodat", "/dev/" + name);
-            if (Libc.FChmodAt(dir, p, mode & 0xFFF, 0) != 0)
-                throw SyscallException.FromLastError("fchmodat", "/dev/" + name);
-            if (Libc.FChownAt(dir, p, owner, owner, AtFlags.SymlinkNoFollow) != 0)
-                throw SyscallException.FromLastError("fchownat", "/dev/" + name);
+                throw SyscallException.FromLastError("mknodat", shown);
+            int fd = Libc.OpenAt(dir, p, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+            if (fd < 0)
+                throw SyscallException.FromLastError("openat", shown);
+            try
+            {
+                var stat = new StatxBuffer();
+                if (Libc.StatxFd(fd, &stat) != 0)
+                    throw SyscallException.FromLastError("statx", shown);
+                bool wanted = stat.FileType == (mode & StatMode.TypeMask)
+                    && (stat.FileType != StatMode.CharDevice || Device(stat.RdevMajor, stat.RdevMinor) == device);
+                if (!wanted)
+                    throw new IOException($"{shown} exists and is not the {(device == 0 ? "regular file" : "device node")} it should be; it is left alone");
+                if (ModeCalls.ChmodDescriptor(fd, mode & StatMode.PermissionMask) != 0)
+                    throw SyscallException.FromLastError("fchmodat2", shown);
+                byte empty = 0;
+                if (Libc.FChownAt(fd, &empty, owner, owner, AtFlags.EmptyPath) != 0)
+                    throw SyscallException.FromLastError("fchownat", shown);
+            }
+            finally
+            {
+                Libc.Close(fd);
+            }
         }
     }
 
     /// <summary>
     /// Opens <paramref name="path"/> (relative) inside process <paramref name="pid"/>'s root with
-    /// openat2 RESOLVE_IN_ROOT: "..", absolute symlinks and magic links all stay inside that root.
+    /// openat2 RESOLVE_IN_ROOT: "..", absolute symlinks and magic links all stay inside that root;
+    /// with <paramref name="noSymlinks"/>, a symlink anywhere on the way is an error (ELOOP).
     /// </summary>
-    public static int OpenInRoot(string procRoot, int pid, string path, int flags)
+    public static int OpenInRoot(string procRoot, int pid, string path, int flags, bool noSymlinks = false) =>
+        OpenInRoot(Directories.Open(Path.Combine(procRoot, pid.ToString(), "root")), path, flags, noSymlinks);
+
+    /// <summary>As <see cref="OpenInRoot(string, int, string, int, bool)"/>, in the root of the process <paramref name="process"/> holds.</summary>
+    public static int OpenInRoot(ProcessHandle process, string path, int flags, bool noSymlinks = false) =>
+        OpenInRoot(process.OpenEntry("root", OpenFlags.ReadOnly | OpenFlags.Directory), path, flags, noSymlinks);
+
+    // Takes over (and closes) the root descriptor.
+    static int OpenInRoot(int root, string path, int flags, bool noSymlinks)
     {
-        int root = Directories.Open(Path.Combine(procRoot, pid.ToString(), "root"));
         try
         {
             var how = new OpenHow
             {
                 Flags = (ulong)(flags | OpenFlags.Directory | OpenFlags.CloseOnExec),
-                Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks,
+                Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks | (noSymlinks ? ResolveFlags.NoSymlinks : 0),
             };
             fixed (byte* p = CStrings.Of(path))
             {

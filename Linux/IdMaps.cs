@@ -6,16 +6,28 @@ public static class IdMaps
     public readonly record struct Entry(uint ContainerId, uint HostId, uint Size);
 
     /// <summary>
-    /// Writes all entries to /proc/&lt;pid&gt;/uid_map (or gid_map) in one write(2), as the kernel
+    /// Writes all entries to the process's uid_map (or gid_map) in one write(2), as the kernel
     /// requires: a map can be written once, whole. setgroups is left as it is (REF §7.5).
     /// </summary>
-    public static void Write(ProcFs proc, int pid, bool gid, IReadOnlyList<Entry> entries)
+    public static unsafe void Write(ProcessHandle process, bool gid, IReadOnlyList<Entry> entries)
     {
         var text = new System.Text.StringBuilder();
         foreach (var e in entries)
             text.Append(e.ContainerId).Append(' ').Append(e.HostId).Append(' ').Append(e.Size).Append('\n');
         byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text.ToString());
-        using var file = new FileStream(proc.PathOf(pid, gid ? "gid_map" : "uid_map"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
-        file.Write(bytes);
+        string map = gid ? "gid_map" : "uid_map";
+        int fd = process.OpenEntry(map, Interop.OpenFlags.WriteOnly);
+        try
+        {
+            fixed (byte* b = bytes)
+            {
+                if (Interop.Libc.Write(fd, b, bytes.Length) != bytes.Length)
+                    throw Interop.SyscallException.FromLastError("write", $"/proc/{process.Pid}/{map}");
+            }
+        }
+        finally
+        {
+            Interop.Libc.Close(fd);
+        }
     }
 }

@@ -81,6 +81,19 @@ public sealed class ProcFs(string root = "/proc")
         return null;
     }
 
+    /// <summary>The daemon's own PID as this /proc counts it; null when it is no member of that PID namespace.</summary>
+    public int? SelfPid()
+    {
+        try
+        {
+            return int.TryParse(new FileInfo(Path.Combine(Root, "self")).LinkTarget, out int pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The process's cgroup v2 path ("0::" line), e.g. "/kubepods/pod1/abc"; null when it has none.</summary>
     public string? CgroupPath(int pid) =>
         ReadLines(PathOf(pid, "cgroup")).FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..];

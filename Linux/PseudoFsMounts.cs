@@ -14,6 +14,9 @@ public static unsafe class PseudoFsMounts
 {
     public const long ProcMagic = 0x9fa0, SysfsMagic = 0x62656572, NfsMagic = 0x6969;
 
+    /// <summary>The inode number of proc's root directory (PROC_ROOT_INO).</summary>
+    const ulong ProcRootInode = 1;
+
     static readonly string[] ProcMasked = ["acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"];
     static readonly string[] ProcReadOnly = ["asound", "bus", "fs", "irq", "sys", "sysrq-trigger"];
     static readonly string[] SysfsMasked = ["firmware"];
@@ -34,17 +37,17 @@ public static unsafe class PseudoFsMounts
 
     /// <summary>
     /// Mounts <paramref name="kind"/> ("proc", "sysfs", or "nfs4" of <paramref name="source"/> with
-    /// <paramref name="options"/>) in process <paramref name="pid"/>'s namespaces at <paramref name="target"/>
+    /// <paramref name="options"/>) in the namespaces of the process <paramref name="process"/> holds at <paramref name="target"/>
     /// in its mount namespace. sysfs and NFS are mounted from its network namespace.
     /// </summary>
-    public static void Mount(string kind, string procRoot, int pid, string target, string? source = null, string? options = null)
+    public static void Mount(string kind, ProcessHandle process, string target, string? source = null, string? options = null)
     {
         string relative = RelativeTarget(target);
         // Staging mounts go to a private copy of this process's mount namespace and vanish with it.
         MountCalls.UnshareThread(MountCalls.NewNamespace, "staging");
         MountCalls.MountFs(null, "/", null, MountCalls.Recursive | MountCalls.Private);
         if (kind is "sysfs" or "nfs4")
-            Join(procRoot, pid, "net", MountCalls.NewNet); // sysfs shows, and NFS connects from, the mounting network namespace
+            MountCalls.Join(process.PidFd, MountCalls.NewNet, "the network namespace"); // sysfs shows, and NFS connects from, the mounting network namespace
 
         string staging = Directory.CreateTempSubdirectory($"wsd-{kind}-staging-").FullName;
         if (kind == "nfs4")
@@ -67,24 +70,31 @@ public static unsafe class PseudoFsMounts
         MountCalls.TryUnmount(staging, MountCalls.Detach); // the clone lives on without it
         Directory.Delete(staging);
 
-        int targetFd = OpenInRoot(procRoot, pid, relative, target);
-        Join(procRoot, pid, "mnt", MountCalls.NewNamespace);
+        int targetFd = OpenInRoot(process, relative, target);
+        MountCalls.Join(process.PidFd, MountCalls.NewNamespace, "the mount namespace");
         MountCalls.MoveMount(tree, targetFd, target);
     }
 
-    /// <summary>Removes the <paramref name="kind"/> mount at <paramref name="target"/> in process <paramref name="pid"/>'s mount namespace.</summary>
-    public static void Unmount(string kind, string procRoot, int pid, string target)
+    /// <summary>Removes the <paramref name="kind"/> mount at <paramref name="target"/> in the mount namespace of the process <paramref name="process"/> holds.</summary>
+    public static void Unmount(string kind, ProcessHandle process, string target)
     {
         string relative = RelativeTarget(target);
-        int targetFd = OpenInRoot(procRoot, pid, relative, target);
+        int targetFd = OpenInRoot(process, relative, target);
         long* statfs = stackalloc long[15];
         if (Libc.FStatFs(targetFd, statfs) != 0)
             throw SyscallException.FromLastError("fstatfs", target);
         long expected = kind switch { "proc" => ProcMagic, "sysfs" => SysfsMagic, _ => NfsMagic };
         if (statfs[0] != expected)
             throw new BadTargetException($"{target} is not a {kind} mount");
+        // The read-only masks over proc's sys, fs, irq... are proc too, bind mounts of its
+        // subdirectories; only a mount of proc's root is a proc mount that may go.
+        var stat = new StatxBuffer();
+        if (Libc.StatxFd(targetFd, &stat) != 0)
+            throw SyscallException.FromLastError("statx", target);
+        if (kind == "proc" && stat.Ino != ProcRootInode)
+            throw new BadTargetException($"{target} is not a proc mount but a part of one (such as a read-only mask the daemon put there)");
         MountCalls.UnshareThread(MountCalls.Fs, "unmount");
-        Join(procRoot, pid, "mnt", MountCalls.NewNamespace);
+        MountCalls.Join(process.PidFd, MountCalls.NewNamespace, "the mount namespace");
         MountCalls.ChangeDirectory(targetFd, target); // the mount's root: "." names exactly that mount
         int errno = MountCalls.TryUnmount(".", MountCalls.Detach);
         if (errno != 0)
@@ -130,14 +140,11 @@ public static unsafe class PseudoFsMounts
         MountCalls.MountFs(path, path, null, MountCalls.Bind | MountCalls.Remount | MountCalls.ReadOnly | MountCalls.Recursive);
     }
 
-    static void Join(string procRoot, int pid, string ns, int type) =>
-        MountCalls.Join(Path.Combine(procRoot, pid.ToString(), "ns", ns), type);
-
-    static int OpenInRoot(string procRoot, int pid, string relative, string target)
+    static int OpenInRoot(ProcessHandle process, string relative, string target)
     {
         try
         {
-            return ContainerRoot.OpenInRoot(procRoot, pid, relative, OpenFlags.Path);
+            return ContainerRoot.OpenInRoot(process, relative, OpenFlags.Path);
         }
         catch (SyscallException e)
         {

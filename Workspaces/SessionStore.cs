@@ -232,10 +232,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         RemoveTree(path);
     }
 
-    // Directory.Delete removes symlinks themselves and never follows them into other trees.
-    static void RemoveTree(string path)
-    {
-        if (Directory.Exists(path))
-            Directory.Delete(path, recursive: true);
-    }
+    // The user may still be changing the content while it goes: deleted through descriptors,
+    // never by path, so a directory swapped for a symlink is not followed out of the tree.
+    static void RemoveTree(string path) => Linux.TreeRemoval.Remove(path);
 }

@@ -22,6 +22,18 @@ public sealed class WorkspaceCallLimits(TimeProvider clock)
         ["/iws.WorkspaceInfoService/WorkspaceInfo"] = (4, TimeSpan.FromSeconds(1.5)),
     };
 
+    /// <summary>
+    /// Calls that each start a root helper process (beyond upstream, which left them unlimited):
+    /// one bucket for all of them, so alternating between them gains nothing. Workspacekit makes a
+    /// few at start and one per nested container, which the burst covers.
+    /// </summary>
+    static readonly HashSet<string> Mounts =
+        [Iws + "MountProc", Iws + "UmountProc", Iws + "MountSysfs", Iws + "UmountSysfs", Iws + "MountNfs", Iws + "UmountNfs"];
+
+    static readonly (int Burst, TimeSpan Refill) MountRule = (8, TimeSpan.FromSeconds(1));
+
+    const string MountBucket = "mount calls";
+
     readonly ConcurrentDictionary<string, byte> _spent = new();
     readonly ConcurrentDictionary<string, TokenBucket> _buckets = new();
 
@@ -34,6 +46,11 @@ public sealed class WorkspaceCallLimits(TimeProvider clock)
             && !_buckets.GetOrAdd(method, _ => new TokenBucket(rule.Burst, rule.Refill, clock)).TryTake())
             throw new WsdException(ErrorCode.ResourceExhausted,
                 $"too many requests: {Name(method)} allows {rule.Burst} at once and one more every {rule.Refill.TotalSeconds:0.#} s");
+        if (Mounts.Contains(method)
+            && !_buckets.GetOrAdd(MountBucket, _ => new TokenBucket(MountRule.Burst, MountRule.Refill, clock)).TryTake())
+            throw new WsdException(ErrorCode.ResourceExhausted,
+                $"too many requests: {Name(method)} shares a limit with the other mount and unmount calls of this workspace, " +
+                $"{MountRule.Burst} at once and one more every {MountRule.Refill.TotalSeconds:0.#} s");
     }
 
     static string Name(string method) => method[(method.LastIndexOf('/') + 1)..];

@@ -42,6 +42,10 @@ public sealed class InWorkspaceOperations(
         }
         string mark = MarkMount.PathIn(area.ServiceDir(instanceId));
         Directory.CreateDirectory(mark, (UnixFileMode)0x1ED);
+        // A call after a daemon restart finds the earlier mark still mounted: it is replaced, not
+        // stacked on, so one Teardown leaves nothing behind.
+        if (MarkMount.Unmount(area.ServiceDir(instanceId), detach: true) is { } stale)
+            throw new WsdException(ErrorCode.Internal, $"cannot replace the earlier mark: {stale}");
         FsShift shift = runtime.FsShift == "shiftfs" ? FsShift.Shiftfs : FsShift.Idmapped;
         try
         {
@@ -88,10 +92,11 @@ public sealed class InWorkspaceOperations(
     {
         var container = await containers.RequireAsync(instanceId, ErrorCode.FailedPrecondition, "cannot find container", cancellationToken);
         idRules.Check(entries, gid);
-        int hostPid = containers.ResolvePid(container, pid);
+        using var process = containers.OpenProcess(container, pid);
+        int hostPid = process.Pid;
         try
         {
-            IdMaps.Write(containers.Proc, hostPid, gid, entries);
+            IdMaps.Write(process, gid, entries);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -134,12 +139,15 @@ public sealed class InWorkspaceOperations(
         {
             throw new WsdException(ErrorCode.InvalidArgument, e.Message, e);
         }
-        int hostPid = containers.ResolvePid(container, pid);
+        using var process = containers.OpenProcess(container, pid);
         NamespaceHelper.Result result;
         try
         {
-            string[] args = ["internal-ns", unmount ? "unmount" : "mount", kind, containers.Proc.Root, hostPid.ToString(), target];
-            result = await helper.RunInPidNamespaceOfAsync(hostPid, nfs is null ? args : [.. args, nfs.Source, nfs.Options], cancellationToken);
+            // The helper holds the process again by its node PID, its PID in its own namespace (the
+            // helper's) and its start time, which a later process given the same PID does not share.
+            string identity = $"{process.Pid}@{process.NsPids()[^1]}@{process.StartTime()}";
+            string[] args = ["internal-ns", unmount ? "unmount" : "mount", kind, containers.Proc.Root, identity, target];
+            result = await helper.RunInPidNamespaceOfAsync(process, nfs is null ? args : [.. args, nfs.Source, nfs.Options], cancellationToken);
         }
         catch (IOException e)
         {

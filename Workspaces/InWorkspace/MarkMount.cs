@@ -13,15 +13,30 @@ public static class MarkMount
 
     public static string PathIn(string serviceDirectory) => Path.Combine(serviceDirectory, Name);
 
-    /// <summary>Unmounts the mark (lazily with <paramref name="detach"/>); null on success, else why not.</summary>
+    /// <summary>A bound on the mounts stacked at the mark that one unmount removes.</summary>
+    const int MaxStacked = 64;
+
+    /// <summary>
+    /// Unmounts the mark (lazily with <paramref name="detach"/>), every mount stacked there: a
+    /// PrepareForUserNS after a daemon restart may have put a second one on the first. Null on
+    /// success, else why not.
+    /// </summary>
     public static string? Unmount(string serviceDirectory, bool detach = false)
     {
         string mark = PathIn(serviceDirectory);
-        int errno = MountCalls.TryUnmount(mark, detach ? MountCalls.Detach : 0);
-        return errno switch
+        for (int i = 0; i < MaxStacked; i++)
         {
-            0 or Errno.EINVAL or Errno.ENOENT => null, // EINVAL: not a mount point (any more)
-            _ => $"umount {mark}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})",
-        };
+            int errno = MountCalls.TryUnmount(mark, detach ? MountCalls.Detach : 0);
+            switch (errno)
+            {
+                case 0:
+                    continue;
+                case Errno.EINVAL or Errno.ENOENT: // not a mount point (any more)
+                    return null;
+                default:
+                    return $"umount {mark}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+            }
+        }
+        return $"umount {mark}: still mounted after {MaxStacked} unmounts";
     }
 }

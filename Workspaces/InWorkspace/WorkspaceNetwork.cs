@@ -22,14 +22,12 @@ public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConf
     {
         var cidr = WorkspaceCidr.Parse(runtime.WorkspaceCidr);
         var container = await containers.RequireAsync(instanceId, ErrorCode.Internal, "cannot find workspace container", cancellationToken);
-        int hostPid = containers.ResolvePid(container, pid);
+        using var process = containers.OpenProcess(container, pid);
         int podNs = OpenNetworkNamespace(container.Pid, "the workspace container"), innerNs = -1;
         try
         {
-            innerNs = OpenNetworkNamespace(hostPid, $"PID {pid}");
-            // The process could have ended between the lookup and the open and its PID been reused.
-            if (containers.ResolvePid(container, pid) != hostPid)
-                throw new WsdException(ErrorCode.InvalidArgument, $"PID {pid} ended while its network was being set up");
+            // Through the held process: its PID cannot have passed to another since the lookup.
+            innerNs = OpenNetworkNamespace(process, $"PID {pid}");
             if (NamespaceOf(podNs) == NamespaceOf(innerNs))
                 throw new WsdException(ErrorCode.InvalidArgument,
                     $"PID {pid} is in the pod's network namespace; SetupPairVeths needs a process in a network namespace of its own (e.g. started with unshare -n)");
@@ -150,6 +148,18 @@ public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConf
         try
         {
             return Directories.OpenFile(Path.Combine(containers.Proc.Root, hostPid.ToString(), "ns", "net"));
+        }
+        catch (IOException e)
+        {
+            throw new WsdException(ErrorCode.Internal, $"cannot open the network namespace of {whose}: {e.Message}", e);
+        }
+    }
+
+    static int OpenNetworkNamespace(ProcessHandle process, string whose)
+    {
+        try
+        {
+            return process.OpenEntry("ns/net", OpenFlags.ReadOnly);
         }
         catch (IOException e)
         {

@@ -19,9 +19,18 @@ public sealed class ContainerWorkspace : IAsyncDisposable
     }
 
     readonly string _mark;
-    public DaemonProcess Daemon { get; }
+    public DaemonProcess Daemon { get; private set; }
     public TestContainer Container { get; }
-    public GrpcChannel Channel { get; }
+    public GrpcChannel Channel { get; private set; }
+    public string SocketPath => Path.Combine(Path.GetDirectoryName(_mark)!, "daemon.sock");
+
+    /// <summary>Restarts the daemon (the workspace and its container stay) and connects to the socket it serves anew.</summary>
+    public async Task RestartDaemonAsync()
+    {
+        Channel.Dispose();
+        Daemon = await Daemon.RestartAsync();
+        Channel = UnixSocketChannel.Create(SocketPath);
+    }
 
     public static async Task<ContainerWorkspace> StartAsync(TempDirectory dir, string id)
     {

@@ -132,6 +132,18 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Stops this daemon with SIGTERM and starts another on the same configuration file and ports.</summary>
+    public async Task<DaemonProcess> RestartAsync()
+    {
+        var start = _process.StartInfo;
+        Assert.Equal(0, await TerminateAsync(TimeSpan.FromSeconds(30)));
+        await DisposeAsync();
+        var again = new ProcessStartInfo(start.FileName) { WorkingDirectory = start.WorkingDirectory };
+        foreach (var arg in start.ArgumentList)
+            again.ArgumentList.Add(arg);
+        return await LaunchAsync(again, ServicePort, HealthPort, ConfigPath);
+    }
+
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
