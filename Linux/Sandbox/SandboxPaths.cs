@@ -5,8 +5,7 @@ namespace Wsd.Linux.Sandbox;
 /// <summary>Paths a sandbox shows that lie in the workspace user's part of the tree.</summary>
 public static unsafe class SandboxPaths
 {
-    // The workspace user controls everything below the root: no symlink, magic link or mount point
-    // on the way is followed, and ".." cannot climb out.
+    /// <summary>An O_PATH descriptor of <paramref name="relative"/> beneath the trusted <paramref name="root"/>, through <see cref="BeneathRoot"/>: no symlink on the way, no ".." out.</summary>
     public static int OpenBeneath(string root, string relative)
     {
         int rootFd = Directories.OpenPath(root);
@@ -14,16 +13,7 @@ public static unsafe class SandboxPaths
             return rootFd;
         try
         {
-            var how = new OpenHow
-            {
-                Flags = (ulong)(OpenFlags.Path | OpenFlags.CloseOnExec),
-                Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks | ResolveFlags.NoXdev,
-            };
-            fixed (byte* p = CStrings.Of(relative))
-            {
-                int fd = Libc.OpenAt2(rootFd, p, &how);
-                return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2 (no symlinks, beneath)", Path.Combine(root, relative));
-            }
+            return BeneathRoot.Open(rootFd, relative, OpenFlags.Path);
         }
         finally
         {

@@ -304,6 +304,36 @@ public class HostileWorkspaceTests
         Assert.DoesNotContain(sent, header => header.Contains(password, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AFailedCloneNamesNeitherItsConfigValuesNorTheUrlsUserInfo()
+    {
+        Tools.RequireRoot("the daemon runs git as the workspace user");
+        await using var scene = await Scene.StartAsync();
+
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => scene.Daemon.Content.InitWorkspaceAsync(new InitWorkspaceRequest
+        {
+            Id = "ws-1",
+            Metadata = new WorkspaceMetadata { Owner = "user-1", MetaId = "meta-1" },
+            Initializer = new WorkspaceInitializer
+            {
+                Git = new GitInitializer
+                {
+                    RemoteUri = "http://carol:url-secret@127.0.0.1:9/nothing.git", CheckoutLocation = "repo",
+                    Config = new GitConfig { CustomConfig = { ["http.extraHeader"] = "Authorization: Bearer header-secret" } },
+                },
+            },
+        }, deadline: DateTime.UtcNow.AddMinutes(1)).ResponseAsync);
+
+        Assert.Contains("git clone", e.Status.Detail);
+        Assert.DoesNotContain("header-secret", e.Status.Detail);
+        Assert.DoesNotContain("url-secret", e.Status.Detail);
+        Assert.DoesNotContain("header-secret", scene.Daemon.Output);
+        Assert.DoesNotContain("url-secret", scene.Daemon.Output);
+        var session = scene.Dir.Combine("workspaces", "ws-1.workspace.json");
+        if (File.Exists(session))
+            Assert.DoesNotContain("secret", File.ReadAllText(session));
+    }
+
     static string SafeRead(string path)
     {
         try
