@@ -40,7 +40,11 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
         var stats = progress?.NewRun() ?? new ArchiveStats();
         // A huge directory's sorted names spill into the working area (on disk, outside the workspace and its quota), not a tmpfs /tmp that counts as memory.
-        var options = new ArchiveWriteOptions { Uids = uids, Gids = gids, Progress = stats, SpillDirectory = Path.GetDirectoryName(Path.GetFullPath(contentDirectory)) };
+        // Half the command's listing budget: the daemon runs up to five of these beside its own 40 MiB.
+        var options = new ArchiveWriteOptions
+        {
+            Uids = uids, Gids = gids, Progress = stats, ListingMemoryBytes = 4 << 20, SpillDirectory = Path.GetDirectoryName(Path.GetFullPath(contentDirectory)),
+        };
         await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
         await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
         if (stats.UnmappedOwners > 0)

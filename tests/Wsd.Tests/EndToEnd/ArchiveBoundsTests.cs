@@ -154,4 +154,32 @@ public class ArchiveBoundsTests
         using var summary = JsonDocument.Parse(large.Stderr);
         Assert.Equal(1_000_000, summary.RootElement.GetProperty("files").GetInt32());
     }
+
+    [Fact]
+    public async Task TheDaemonsSnapshotOfAMillionEmptyFilesStaysUnder64MiB()
+    {
+        Tools.RequireRoot("the daemon chowns content");
+        using var dir = new TempDirectory();
+        using var shm = new ShmDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        {
+            config["content"]!["workingArea"] = Path.Combine(shm.Path, "workspaces");
+            config["content"]!["minFreeBytes"] = 0;
+            config["content"]!["storage"]!["local"]!["root"] = Path.Combine(shm.Path, "storage");
+        });
+        await daemon.Content.InitWorkspaceAsync(new Api.WsDaemon.InitWorkspaceRequest
+        {
+            Id = "ws-1",
+            Metadata = new Api.WsDaemon.WorkspaceMetadata { Owner = "user-1", MetaId = "meta-1" },
+            Initializer = new Api.ContentService.WorkspaceInitializer { Empty = new Api.ContentService.EmptyInitializer() },
+        }, deadline: DateTime.UtcNow.AddMinutes(1));
+        MakeEmptyFiles(Path.Combine(shm.Path, "workspaces", "ws-1", "many"), 1_000_000);
+
+        await daemon.Content.TakeSnapshotAsync(new Api.WsDaemon.TakeSnapshotRequest { Id = "ws-1" }, deadline: DateTime.UtcNow.AddMinutes(2));
+
+        long peak = long.Parse(File.ReadAllLines($"/proc/{daemon.Pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        TestContext.Current.TestOutputHelper?.WriteLine($"daemon peak RSS through the snapshot: {peak >> 10} KiB");
+        Assert.True(peak < PeakLimit, $"the daemon's peak RSS was {peak >> 20} MiB");
+    }
 }
