@@ -42,7 +42,7 @@ public sealed class GitRunner(SandboxLauncher sandbox, TimeSpan commandTimeout)
 
     /// <summary>Runs git; a non-zero exit is a result, not an exception. Standard output goes to <paramref name="onLine"/> when given.</summary>
     public async Task<GitResult> RunAsync(GitWorkTree tree, IReadOnlyList<string> args, GitCredentials? credentials, CancellationToken cancellationToken,
-        Action<string>? onLine = null)
+        OutputLine? onLine = null)
     {
         var environment = new Dictionary<string, string>
         {

@@ -1,4 +1,6 @@
+using System.Text;
 using Wsd.Errors;
+using Wsd.Linux.Sandbox;
 using Wsd.Workspaces;
 
 namespace Wsd.Content.Git;
@@ -7,8 +9,8 @@ namespace Wsd.Content.Git;
 /// The git status reported by DisposeWorkspace (REF §3.9). Everything in the checkout is the
 /// workspace user's, its .git/config included, so git runs in the sandbox, read-only and offline,
 /// and the three commands together get <paramref name="timeout"/> (content.git.statusTimeout).
-/// Their output is read line by line and only the first lines of each list are kept, so a checkout
-/// of a million untracked files costs counters, not memory.
+/// Their output is read line by line as bytes and only the first lines of each list become strings,
+/// so a checkout of a million untracked files costs counters, not memory.
 /// </summary>
 public sealed class GitStatusReader(GitRunner git, TimeSpan timeout)
 {
@@ -19,7 +21,7 @@ public sealed class GitStatusReader(GitRunner git, TimeSpan timeout)
     {
         string relative = Path.GetRelativePath(contentDirectory, ContentPaths.Inside(contentDirectory, checkoutLocation, "checkout location"));
         relative = relative == "." ? "" : relative;
-        if (!Linux.Sandbox.SandboxPaths.IsDirectoryBeneath(contentDirectory, Path.Combine(relative, ".git")))
+        if (!SandboxPaths.IsDirectoryBeneath(contentDirectory, Path.Combine(relative, ".git")))
             return null;
         var tree = new GitWorkTree(contentDirectory, relative, Writable: false, Network: false);
 
@@ -51,34 +53,34 @@ public sealed class GitStatusReader(GitRunner git, TimeSpan timeout)
         }
     }
 
-    async Task Checked(GitWorkTree tree, string[] args, Action<string> onLine, CancellationToken cancellationToken)
+    async Task Checked(GitWorkTree tree, string[] args, OutputLine onLine, CancellationToken cancellationToken)
     {
         var result = await git.RunAsync(tree, args, null, cancellationToken, onLine);
         if (!result.Succeeded)
             throw new GitException(args, result);
     }
 
-    async Task Tolerant(GitWorkTree tree, string[] args, Action<string> onLine, CancellationToken cancellationToken)
+    async Task Tolerant(GitWorkTree tree, string[] args, OutputLine onLine, CancellationToken cancellationToken)
     {
         var result = await git.RunAsync(tree, args, null, cancellationToken, onLine);
         if (!result.Succeeded && !result.Error.Contains("does not have any commits yet", StringComparison.Ordinal))
             throw new GitException(args, result);
     }
 
-    /// <summary>Counts non-empty lines and keeps the first <see cref="ListLimit"/>.</summary>
+    /// <summary>Counts non-empty lines and keeps the first <see cref="ListLimit"/>: only those become strings.</summary>
     sealed class Lines
     {
         public readonly List<string> Kept = [];
         public long Total;
 
-        public void Add(string line)
+        public void Add(ReadOnlySpan<byte> line)
         {
-            line = line.Trim();
-            if (line.Length == 0)
+            line = line.Trim((byte)' ');
+            if (line.IsEmpty)
                 return;
             Total++;
             if (Kept.Count < ListLimit)
-                Kept.Add(line);
+                Kept.Add(Encoding.UTF8.GetString(line));
         }
 
         /// <summary>Upstream's form: null when empty, else the first entries and "... and N more".</summary>
@@ -96,17 +98,17 @@ public sealed class GitStatusReader(GitRunner git, TimeSpan timeout)
         public string? Branch;
         public readonly Lines Uncommitted = new(), Untracked = new();
 
-        public void Add(string line)
+        public void Add(ReadOnlySpan<byte> line)
         {
-            if (line.StartsWith("# branch.head ", StringComparison.Ordinal))
-                Branch = line["# branch.head ".Length..].Trim();
-            else if (line.StartsWith("1 ", StringComparison.Ordinal) || line.StartsWith("2 ", StringComparison.Ordinal) || line.StartsWith("u ", StringComparison.Ordinal))
+            if (line.StartsWith("# branch.head "u8))
+                Branch = Encoding.UTF8.GetString(line["# branch.head "u8.Length..]).Trim();
+            else if (line.StartsWith("1 "u8) || line.StartsWith("2 "u8) || line.StartsWith("u "u8))
                 Uncommitted.Add(LastToken(line));
-            else if (line.StartsWith("? ", StringComparison.Ordinal))
+            else if (line.StartsWith("? "u8))
                 Untracked.Add(LastToken(line));
         }
 
         // Upstream keeps the last space-separated token (REF §3.9).
-        static string LastToken(string line) => line[(line.LastIndexOf(' ') + 1)..];
+        static ReadOnlySpan<byte> LastToken(ReadOnlySpan<byte> line) => line[(line.LastIndexOf((byte)' ') + 1)..];
     }
 }

@@ -2,6 +2,9 @@ using System.Text;
 
 namespace Wsd.Linux.Sandbox;
 
+/// <summary>One line of a sandboxed program's standard output, valid only during the call.</summary>
+public delegate void OutputLine(ReadOnlySpan<byte> line);
+
 /// <summary>Reading a child's output without letting it decide how much memory that takes.</summary>
 static class BoundedOutput
 {
@@ -22,8 +25,8 @@ static class BoundedOutput
         return dropped == 0 ? text : $"{text}\n[{dropped} more bytes not kept]";
     }
 
-    /// <summary>Hands over each line (without its newline), cut at <paramref name="maxLine"/> bytes; returns "".</summary>
-    public static async Task<string> LinesAsync(Stream stream, int maxLine, Action<string> onLine)
+    /// <summary>Hands over each line (without its newline, as bytes: a million lines cost no strings), cut at <paramref name="maxLine"/> bytes; returns "".</summary>
+    public static async Task<string> LinesAsync(Stream stream, int maxLine, OutputLine onLine)
     {
         var line = new byte[maxLine];
         int length = 0;
@@ -35,7 +38,7 @@ static class BoundedOutput
             {
                 if (b == (byte)'\n')
                 {
-                    onLine(Encoding.UTF8.GetString(line, 0, length));
+                    onLine(line.AsSpan(0, length));
                     length = 0;
                 }
                 else if (length < maxLine)
@@ -45,7 +48,7 @@ static class BoundedOutput
             }
         }
         if (length > 0)
-            onLine(Encoding.UTF8.GetString(line, 0, length));
+            onLine(line.AsSpan(0, length));
         return "";
     }
 }

@@ -16,7 +16,7 @@ public sealed class SandboxLauncher(string daemonBinary, uint uid, uint gid)
     public const int MaxLineBytes = 16 * 1024;
 
     /// <summary>Runs the command to its end, its deadline or the caller's cancellation (then OperationCanceledException).</summary>
-    public async Task<SandboxResult> RunAsync(SandboxCommand command, Action<string>? onOutputLine, CancellationToken cancellationToken)
+    public async Task<SandboxResult> RunAsync(SandboxCommand command, OutputLine? onOutputLine, CancellationToken cancellationToken)
     {
         var argv = new List<string> { daemonBinary };
         argv.AddRange(SandboxArguments.Format(command));

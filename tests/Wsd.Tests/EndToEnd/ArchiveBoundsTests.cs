@@ -182,4 +182,38 @@ public class ArchiveBoundsTests
         TestContext.Current.TestOutputHelper?.WriteLine($"daemon peak RSS through the snapshot: {peak >> 10} KiB");
         Assert.True(peak < PeakLimit, $"the daemon's peak RSS was {peak >> 20} MiB");
     }
+
+    [Fact]
+    public async Task TheDaemonsGitStatusOfAMillionUntrackedFilesKeepsCountersNotNames()
+    {
+        Tools.RequireRoot("the daemon runs git as the workspace user");
+        using var dir = new TempDirectory();
+        using var shm = new ShmDirectory();
+        var repo = GitRepository.CreateBare(dir);
+        await using var daemon = await DaemonProcess.StartAsync(dir, config =>
+        {
+            config["content"]!["workingArea"] = Path.Combine(shm.Path, "workspaces");
+            config["content"]!["minFreeBytes"] = 0;
+        });
+        await daemon.Content.InitWorkspaceAsync(new Api.WsDaemon.InitWorkspaceRequest
+        {
+            Id = "ws-1",
+            Metadata = new Api.WsDaemon.WorkspaceMetadata { Owner = "user-1", MetaId = "meta-1" },
+            Initializer = new Api.ContentService.WorkspaceInitializer
+            {
+                Git = new Api.ContentService.GitInitializer { RemoteUri = repo.Url, CheckoutLocation = "repo", Config = new Api.ContentService.GitConfig() },
+            },
+        }, deadline: DateTime.UtcNow.AddMinutes(1));
+        MakeEmptyFiles(Path.Combine(shm.Path, "workspaces", "ws-1", "repo", "untracked"), 1_000_000);
+        Tools.Ok("chown", "/", "-R", "133332:133332", Path.Combine(shm.Path, "workspaces", "ws-1", "repo", "untracked"));
+
+        var disposed = await daemon.Content.DisposeWorkspaceAsync(new Api.WsDaemon.DisposeWorkspaceRequest { Id = "ws-1" }, deadline: DateTime.UtcNow.AddMinutes(2));
+
+        Assert.Equal(1_000_000, disposed.GitStatus.TotalUntrackedFiles);
+        Assert.Equal(101, disposed.GitStatus.UntrackedFiles.Count); // the first hundred and "... and 999900 more"
+        long peak = long.Parse(File.ReadAllLines($"/proc/{daemon.Pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        TestContext.Current.TestOutputHelper?.WriteLine($"daemon peak RSS through the git status: {peak >> 10} KiB");
+        Assert.True(peak < PeakLimit, $"the daemon's peak RSS was {peak >> 20} MiB");
+    }
 }

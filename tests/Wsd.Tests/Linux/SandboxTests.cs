@@ -46,7 +46,7 @@ public class SandboxTests
         public void Dispose() => Dir.Dispose();
     }
 
-    static async Task<SandboxResult> Run(SandboxCommand command, Action<string>? onLine = null) =>
+    static async Task<SandboxResult> Run(SandboxCommand command, OutputLine? onLine = null) =>
         await Launcher().RunAsync(command, onLine, CancellationToken.None);
 
     [Fact]
@@ -178,7 +178,7 @@ public class SandboxTests
         Assert.EndsWith("[2999000 more bytes not kept]", captured.Error);
 
         var lines = new List<string>();
-        await Run(scene.Shell("head -c 100000 /dev/zero | tr '\\0' b; echo; echo short"), lines.Add);
+        await Run(scene.Shell("head -c 100000 /dev/zero | tr '\\0' b; echo; echo short"), line => lines.Add(System.Text.Encoding.UTF8.GetString(line)));
         Assert.Equal([new string('b', SandboxLauncher.MaxLineBytes), "short"], lines);
     }
 }
