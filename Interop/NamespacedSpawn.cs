@@ -106,10 +106,7 @@ public static unsafe partial class NamespacedSpawn
                 int childErrno = 0;
                 nint read = Libc.Read(error[0], (byte*)&childErrno, sizeof(int));
                 if (read == sizeof(int))
-                {
-                    Wait(pidfd);
-                    throw new SyscallException("execve", program, childErrno);
-                }
+                    throw new SyscallException("execve", program, childErrno); // reaped below
                 return new Child((int)pid, pidfd);
             }
             catch

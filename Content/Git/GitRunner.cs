@@ -53,7 +53,7 @@ public sealed class GitRunner(SandboxLauncher sandbox, TimeSpan commandTimeout)
             ["GIT_CONFIG_GLOBAL"] = "/dev/null",
             ["GIT_TERMINAL_PROMPT"] = "0",
             ["GIT_ASKPASS"] = SandboxRoot.AskPassProgram,
-            [Cli.GitAskPass.Marker] = "1",
+            [AskPassEnvironment.Marker] = "1",
         };
         if (!tree.Writable)
             environment["GIT_OPTIONAL_LOCKS"] = "0"; // status must not try to refresh the index of a read-only checkout
@@ -75,9 +75,9 @@ public sealed class GitRunner(SandboxLauncher sandbox, TimeSpan commandTimeout)
         }
         if (credentials is { Origin: { } origin })
         {
-            environment[Cli.GitAskPass.OriginVariable] = origin;
-            environment[Cli.GitAskPass.UserVariable] = credentials.User;
-            environment[Cli.GitAskPass.PasswordVariable] = credentials.Password;
+            environment[AskPassEnvironment.Origin] = origin;
+            environment[AskPassEnvironment.User] = credentials.User;
+            environment[AskPassEnvironment.Password] = credentials.Password;
         }
 
         var command = new SandboxCommand

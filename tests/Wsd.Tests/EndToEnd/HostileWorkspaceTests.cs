@@ -113,6 +113,7 @@ public class HostileWorkspaceTests
 
         var (disposed, took) = await scene.DisposeAsync("ws-1");
 
+        TestContext.Current.TestOutputHelper?.WriteLine($"dispose with a hanging filter and statusTimeout 3 s took {took.TotalSeconds:F2} s");
         Assert.InRange(took.TotalSeconds, 2.5, 25); // content.git.statusTimeout is 3 s here, the backup a few KB
         Assert.Null(disposed.GitStatus);
         Assert.Contains("git status did not finish within 3 s", scene.Daemon.Output);
