@@ -57,6 +57,24 @@ public sealed class WorkspaceRaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHugePrebuildLogIsStreamedAndCutNotReadIntoMemory()
+    {
+        await InitAsync("ws-big-log");
+        // 300 MiB that cost the user nothing: a sparse file reads as zeros.
+        using (var log = File.Create(Path.Combine(Content("ws-big-log"), "prebuild-log-0")))
+            log.SetLength(300L << 20);
+
+        await _daemon.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-big-log", BackupLogs = true },
+            deadline: DateTime.UtcNow.AddSeconds(60));
+
+        Assert.Equal(Wsd.Content.LogUploader.MaxLogBytes, new FileInfo(Log("ws-big-log", "0")).Length);
+        long peak = long.Parse(File.ReadAllLines($"/proc/{_daemon.Pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) << 10;
+        Assert.True(peak < 64L << 20, $"the daemon's peak RSS was {peak >> 20} MiB");
+        Assert.Contains("only its first 268435456 bytes are uploaded", _daemon.Output);
+    }
+
+    [Fact]
     public async Task DisposeDeletesNothingOutsideTheWorkspaceWhileTheUserSwapsDirectoriesForSymlinks()
     {
         string canary = _dir.Combine("canary");
