@@ -38,6 +38,12 @@ public static unsafe partial class NamespacedSpawn
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall(long number, long a1, long a2, long a3, long a4, long a5);
 
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static partial int Poll(long* fds, nuint count, int timeoutMilliseconds);
+
+    /// <summary>How long a child may take from clone3 to its execve: raw system calls only, so anything longer means it is stuck.</summary>
+    const int ExecDeadlineMilliseconds = 30_000;
+
     /// <summary>A started child: its PID (in the caller's namespace) and a pidfd that refers to it alone.</summary>
     public readonly record struct Child(int Pid, int Pidfd);
 
@@ -103,6 +109,13 @@ public static unsafe partial class NamespacedSpawn
                     throw SyscallException.FromLastError("write", "the child's start pipe");
                 Libc.Close(sync[1]);
                 sync[1] = -1;
+                long pollFd = (uint)error[0] | (1L << 32); // struct pollfd { int fd; short events = POLLIN; short revents; }
+                int ready;
+                while ((ready = Poll(&pollFd, 1, ExecDeadlineMilliseconds)) < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR)
+                {
+                }
+                if (ready == 0)
+                    throw new IOException($"the child for {program} did not exec within {ExecDeadlineMilliseconds / 1000} s"); // killed and reaped below
                 int childErrno = 0;
                 nint read = Libc.Read(error[0], (byte*)&childErrno, sizeof(int));
                 if (read == sizeof(int))
