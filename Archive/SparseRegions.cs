@@ -22,7 +22,7 @@ static class SparseRegions
     public static bool TryMap(int fd, in StatxBuffer st, List<(long Offset, long Length)> map, ReadOnlySpan<byte> path)
     {
         long size = (long)st.Size;
-        if (size == 0 || (long)SparseCalls.AllocatedBlocks(in st) * 512 >= size)
+        if (size == 0 || (long)st.Blocks * 512 >= size)
             return false;
         long firstHole = SparseCalls.NextHole(fd, 0, path);
         if (firstHole < 0 || firstHole >= size)

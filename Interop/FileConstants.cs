@@ -55,6 +55,8 @@ public static class StatMode
 public static class StatxMask
 {
     public const uint BasicStats = 0x7FF;
+    /// <summary>STATX_MNT_ID (Linux 5.8).</summary>
+    public const uint MountId = 0x1000;
 }
 
 public static class Errno

@@ -176,12 +176,16 @@ public struct StatxBuffer
     [FieldOffset(28)] public ushort Mode;
     [FieldOffset(32)] public ulong Ino;
     [FieldOffset(40)] public ulong Size;
+    /// <summary>stx_blocks: 512-byte units allocated (fewer than the size means holes).</summary>
+    [FieldOffset(48)] public ulong Blocks;
     [FieldOffset(112)] public long MtimeSeconds;
     [FieldOffset(120)] public uint MtimeNanoseconds;
     [FieldOffset(128)] public uint RdevMajor;
     [FieldOffset(132)] public uint RdevMinor;
     [FieldOffset(136)] public uint DevMajor;
     [FieldOffset(140)] public uint DevMinor;
+    /// <summary>stx_mnt_id (with <see cref="StatxMask.MountId"/>): the mount the file was reached through, which tells a bind mount from its source.</summary>
+    [FieldOffset(144)] public ulong MountId;
 
     public readonly uint FileType => Mode & StatMode.TypeMask;
 }

@@ -35,11 +35,4 @@ public static unsafe partial class SparseCalls
             return -1;
         throw SyscallException.FromLastError(call, pathForErrors);
     }
-
-    /// <summary>stx_blocks: 512-byte units allocated to the file (StatxBuffer leaves it out; it sits at offset 48).</summary>
-    public static ulong AllocatedBlocks(in StatxBuffer st)
-    {
-        fixed (StatxBuffer* p = &st)
-            return *(ulong*)((byte*)p + 48);
-    }
 }

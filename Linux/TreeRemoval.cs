@@ -69,9 +69,9 @@ public static unsafe class TreeRemoval
     {
         var stat = new StatxBuffer();
         byte empty = 0;
-        if (Libc.Statx(directoryFd, &empty, AtFlags.EmptyPath, StatxMask.BasicStats | StatxFields.MountIdMask, &stat) != 0)
+        if (Libc.Statx(directoryFd, &empty, AtFlags.EmptyPath, StatxMask.BasicStats | StatxMask.MountId, &stat) != 0)
             throw SyscallException.FromLastError("statx", pathForErrors);
-        var top = new Top(directoryFd, StatxFields.MountId(stat), pathForErrors);
+        var top = new Top(directoryFd, stat.MountId, pathForErrors);
         // Subtrees moved up from below MaxDepth land here; passes go on until one finds nothing.
         for (int idle = 0; ; )
         {
@@ -158,9 +158,9 @@ public static unsafe class TreeRemoval
         {
             var stat = new StatxBuffer();
             byte empty = 0;
-            if (Libc.Statx(fd, &empty, AtFlags.EmptyPath, StatxMask.BasicStats | StatxFields.MountIdMask, &stat) != 0)
+            if (Libc.Statx(fd, &empty, AtFlags.EmptyPath, StatxMask.BasicStats | StatxMask.MountId, &stat) != 0)
                 throw SyscallException.FromLastError("statx", Describe(top.Path, name));
-            if (StatxFields.MountId(stat) != top.MountId)
+            if (stat.MountId != top.MountId)
                 throw new SyscallException("unlinkat", Describe(top.Path, name) + " (a mount point)", Errno.EXDEV);
             for (int pass = 0; ; pass++)
             {

@@ -26,7 +26,7 @@ public class SparseFileTests
         }
     }
 
-    static long Allocated(string path) => (long)SparseCalls.AllocatedBlocks(TreeSnapshot.Stat(path)) * 512;
+    static long Allocated(string path) => (long)TreeSnapshot.Stat(path).Blocks * 512;
 
     static ArchiveStats WsdCreate(string source, string archive)
     {

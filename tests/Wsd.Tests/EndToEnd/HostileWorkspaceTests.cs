@@ -52,6 +52,14 @@ public class HostileWorkspaceTests
                 },
             }, deadline: DateTime.UtcNow.AddMinutes(1));
 
+        /// <summary>ws-1 and ws-2 from the same remote; ws-1 has a local commit that ws-2's status must never show.</summary>
+        public async Task InitTwoWithASecretInTheFirstAsync()
+        {
+            await InitAsync("ws-1");
+            await InitAsync("ws-2");
+            Tools.Ok("git", Checkout("ws-1"), "-c", "safe.directory=*", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "the other user's secret plan");
+        }
+
         /// <summary>What the workspace user does: appends to .git/config, writes files, all owned by them.</summary>
         public void Plant(string id, string gitConfig, params (string Path, string Content)[] files)
         {
@@ -205,9 +213,7 @@ public class HostileWorkspaceTests
     {
         Tools.RequireRoot("the daemon runs git as the workspace user");
         await using var scene = await Scene.StartAsync();
-        await scene.InitAsync("ws-1");
-        await scene.InitAsync("ws-2");
-        Tools.Ok("git", scene.Checkout("ws-1"), "-c", "safe.directory=*", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "the other user's secret plan");
+        await scene.InitTwoWithASecretInTheFirstAsync();
         Directory.Delete(scene.Checkout("ws-2"), recursive: true);
         File.CreateSymbolicLink(scene.Checkout("ws-2"), scene.Checkout("ws-1"));
 
@@ -221,9 +227,7 @@ public class HostileWorkspaceTests
     {
         Tools.RequireRoot("the daemon runs git as the workspace user");
         await using var scene = await Scene.StartAsync();
-        await scene.InitAsync("ws-1");
-        await scene.InitAsync("ws-2");
-        Tools.Ok("git", scene.Checkout("ws-1"), "-c", "safe.directory=*", "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "--allow-empty", "-m", "the other user's secret plan");
+        await scene.InitTwoWithASecretInTheFirstAsync();
         Directory.Delete(Path.Combine(scene.Checkout("ws-2"), ".git"), recursive: true);
         scene.Plant("ws-2", "", (".git", $"gitdir: {Path.Combine(scene.Checkout("ws-1"), ".git")}\n"));
 

@@ -27,6 +27,10 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     public int HealthPort { get; }
     public string ConfigPath { get; }
     public int Pid => _process.Id;
+
+    /// <summary>The daemon's peak resident memory so far (VmHWM), in bytes.</summary>
+    public long PeakRssBytes => long.Parse(File.ReadAllLines($"/proc/{Pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     public bool HasExited => _process.HasExited;
     public string Output => string.Join('\n', _output);
 
