@@ -22,7 +22,16 @@ public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, 
         using var tar = ArchiveCompression.OpenForReading(hashed, out _);
         var stats = progress?.NewRun() ?? new ArchiveStats();
         var options = new ArchiveReadOptions { Uids = uids, Gids = gids, Progress = stats };
-        await Task.Run(() => ArchiveExtractor.Extract(tar, destination, options), cancellationToken);
+        try
+        {
+            await Task.Run(() => ArchiveExtractor.Extract(tar, destination, options), cancellationToken);
+        }
+        catch (Exception e) when (Linux.FilesystemFaults.IsOutOfSpace(e))
+        {
+            // At least the archive's size: the answer tells the operator how much to free.
+            e.Data[Linux.FilesystemFaults.NeededBytesKey] = stored.Length;
+            throw;
+        }
         string digest = hashed.HexDigest();
         if (stored.Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))
             throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: its SHA-256 is {digest}, but {expected} was stored with it");

@@ -24,16 +24,24 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
     {
         string path = PathOf(location);
         string directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
         string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}{UploadMarker}{Guid.NewGuid():N}");
-        var file = new FileStream(temporary, new FileStreamOptions
+        FileStream file;
+        try
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
-            BufferSize = 0,
-        });
-        return Task.FromResult<IObjectUpload>(new Upload(file, temporary, path));
+            Directory.CreateDirectory(directory);
+            file = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead,
+                BufferSize = 0,
+            });
+        }
+        catch (IOException e) when (Linux.FilesystemFaults.Explain(e, "store", Root) is { } explained)
+        {
+            throw explained;
+        }
+        return Task.FromResult<IObjectUpload>(new Upload(new StoreWriteStream(file, Root), temporary, path));
     }
 
     public Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken)
@@ -90,14 +98,29 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
         }
     }
 
-    sealed class Upload(FileStream file, string temporary, string target) : IObjectUpload
+    sealed class Upload(StoreWriteStream content, string temporary, string target) : IObjectUpload
     {
         bool _committed;
 
-        public Stream Content => file;
+        public Stream Content => content;
 
         public Task CommitAsync(string sha256, CancellationToken cancellationToken)
         {
+            try
+            {
+                Commit(sha256);
+            }
+            catch (IOException e)
+            {
+                throw content.Explain(e);
+            }
+            _committed = true;
+            return Task.CompletedTask;
+        }
+
+        void Commit(string sha256)
+        {
+            var file = content.File;
             var name = Encoding.ASCII.GetBytes(DigestXattr + "\0");
             var value = Encoding.ASCII.GetBytes(sha256);
             fixed (byte* n = name)
@@ -112,15 +135,22 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
             file.Dispose();
             File.Move(temporary, target, overwrite: true);
             Durability.SyncDirectory(Path.GetDirectoryName(target)!);
-            _committed = true;
-            return Task.CompletedTask;
         }
 
         public ValueTask DisposeAsync()
         {
-            file.Dispose();
+            content.Dispose();
             if (!_committed)
-                File.Delete(temporary);
+            {
+                try
+                {
+                    File.Delete(temporary);
+                }
+                catch (IOException)
+                {
+                    // A read-only store keeps the temporary; housekeeping removes abandoned uploads at the next start.
+                }
+            }
             return ValueTask.CompletedTask;
         }
     }

@@ -17,9 +17,7 @@ public sealed class DiskGuard(WorkingArea area, long minFreeBytes)
         long free = FreeSpace.AvailableBytes(area.Root);
         if (free < minFreeBytes)
             throw new WsdException(ErrorCode.ResourceExhausted,
-                $"the working area {area.Root} has {Bytes(free)} free, under the minimum of {Bytes(minFreeBytes)} (content.minFreeBytes); " +
+                $"the working area {area.Root} has {FreeSpace.Format(free)} free, under the minimum of {FreeSpace.Format(minFreeBytes)} (content.minFreeBytes); " +
                 "this node takes no new workspaces until space is freed");
     }
-
-    static string Bytes(long n) => n >= 1L << 30 ? $"{n / (double)(1L << 30):F1} GiB" : $"{n / (double)(1L << 20):F1} MiB";
 }

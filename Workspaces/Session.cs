@@ -17,6 +17,8 @@ public sealed class Session
     readonly SessionFile _file;
     readonly string _path;
     volatile SessionState _state;
+    bool _unsaved; // under _persist
+    bool _removing; // under _persist: the file is being deleted, so nothing may write it again
 
     internal Session(SessionFile file, string path, SessionState state)
     {
@@ -70,28 +72,79 @@ public sealed class Session
     {
         lock (_persist)
         {
-            string oldState = _file.State;
-            string? oldFailure = _file.Failure;
-            var oldGit = _file.LastGitStatus;
-            _file.State = SessionStates.ToText(state);
-            _file.Failure = failure ?? (state == SessionState.Failed ? oldFailure : null);
-            if (gitStatus is not null)
-                _file.LastGitStatus = gitStatus;
+            var old = (_file.State, _file.Failure, _file.LastGitStatus);
+            Change(state, failure, gitStatus);
             try
             {
                 Write();
             }
             catch
             {
-                _file.State = oldState;
-                _file.Failure = oldFailure;
-                _file.LastGitStatus = oldGit;
+                (_file.State, _file.Failure, _file.LastGitStatus) = old;
                 throw;
             }
             _state = state;
         }
         if (state != SessionState.Initializing)
             _initSettled.TrySetResult();
+    }
+
+    /// <summary>
+    /// Makes the new state visible whether or not it reaches the disk, so no waiter hangs on a full or
+    /// read-only working area (docs/faults.md). A failed write is returned and remembered: the next
+    /// write of this session, <see cref="SaveIfUnsaved"/> (housekeeping) or the next start repairs the file.
+    /// </summary>
+    internal Exception? TransitionEvenIfUnsaved(SessionState state, string? failure = null, GitStatus? gitStatus = null)
+    {
+        Exception? problem = null;
+        lock (_persist)
+        {
+            Change(state, failure, gitStatus);
+            _state = state;
+            problem = TryWrite();
+        }
+        if (state != SessionState.Initializing)
+            _initSettled.TrySetResult();
+        return problem;
+    }
+
+    /// <summary>Whether the file on disk lags behind this session after a failed write.</summary>
+    public bool Unsaved
+    {
+        get
+        {
+            lock (_persist)
+                return _unsaved;
+        }
+    }
+
+    /// <summary>Writes the session again if an earlier write failed; null when it is saved now.</summary>
+    internal Exception? SaveIfUnsaved()
+    {
+        lock (_persist)
+            return _unsaved && _state != SessionState.Disposed ? TryWrite() : null;
+    }
+
+    void Change(SessionState state, string? failure, GitStatus? gitStatus)
+    {
+        _file.State = SessionStates.ToText(state);
+        _file.Failure = failure ?? (state == SessionState.Failed ? _file.Failure : null);
+        if (gitStatus is not null)
+            _file.LastGitStatus = gitStatus;
+    }
+
+    Exception? TryWrite()
+    {
+        try
+        {
+            Write();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _unsaved = true;
+            return e;
+        }
     }
 
     /// <summary>Persists the project id the workspace's quota uses.</summary>
@@ -113,8 +166,20 @@ public sealed class Session
         }
     }
 
-    internal void Write() =>
+    internal void Write()
+    {
+        if (_removing)
+            return;
         Durability.WriteFileAtomically(_path, JsonSerializer.SerializeToUtf8Bytes(_file, SessionJsonContext.Default.SessionFile), FileMode);
+        _unsaved = false;
+    }
+
+    /// <summary>Stops every write of the file before it is deleted, so a repair cannot bring it back; undone if the delete fails.</summary>
+    internal void BeginRemoval(bool removing = true)
+    {
+        lock (_persist)
+            _removing = removing;
+    }
 
     /// <summary>Marks the end of the session once its file is gone: no more disk writes.</summary>
     internal void Disposed()

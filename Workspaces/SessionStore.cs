@@ -29,6 +29,10 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
     public Session Create(SessionSpec spec)
     {
         WorkspaceId.Validate(spec.InstanceId);
+        if (CorruptSessionFile(spec.InstanceId) is { } corrupt)
+            throw new WsdException(ErrorCode.FailedPrecondition,
+                $"workspace {spec.InstanceId} had a session file that could not be read; it was moved to {corrupt} and its content is kept at " +
+                $"{area.ContentDir(spec.InstanceId)}: inspect them, remove both, then retry");
         var file = new SessionFile
         {
             Location = area.ContentDir(spec.InstanceId),
@@ -54,7 +58,8 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         catch (Exception e)
         {
             _sessions.TryRemove(new KeyValuePair<string, Session>(spec.InstanceId, session));
-            throw new WsdException(ErrorCode.Internal, $"cannot persist the new session: {e.Message}", e);
+            throw Linux.FilesystemFaults.Explain(e, "working area", area.Root)
+                ?? new WsdException(ErrorCode.Internal, $"cannot persist the new session: {e.Message}", e);
         }
         return session;
     }
@@ -69,7 +74,29 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
     public void MarkFailed(Session session, string reason)
     {
         if (session.State == SessionState.Initializing)
-            session.Transition(SessionState.Failed, reason);
+            Persisted(session, session.TransitionEvenIfUnsaved(SessionState.Failed, reason));
+    }
+
+    /// <summary>Writes again the sessions whose last write failed (a full or read-only working area); the number still unsaved.</summary>
+    public int RepairUnsaved()
+    {
+        int unsaved = 0;
+        foreach (var session in _sessions.Values)
+        {
+            bool wasUnsaved = session.Unsaved;
+            if (session.SaveIfUnsaved() is { } problem)
+                unsaved++;
+            else if (wasUnsaved)
+                log.LogInformation("the session file of workspace {instanceId} is up to date again", session.Id);
+        }
+        return unsaved;
+    }
+
+    void Persisted(Session session, Exception? problem)
+    {
+        if (problem is not null)
+            log.LogWarning("the state {state} of workspace {instanceId} is not on disk yet ({error}); it is written again at the next chance",
+                SessionStates.ToText(session.State), session.Id, problem.Message);
     }
 
     /// <summary>
@@ -119,17 +146,28 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         await Task.Yield(); // run outside the disposal lock
         try
         {
+            // "disposing" on disk only keeps a restart from offering snapshots of it; a full working
+            // area must not keep a workspace from going, so the dispose goes on if it cannot be written.
             if (session.State != SessionState.Disposing)
-                session.Transition(SessionState.Disposing);
+                Persisted(session, session.TransitionEvenIfUnsaved(SessionState.Disposing));
             // Finalization is not cut short by one caller going away: others may wait on it.
             var gitStatus = await finalize(session, CancellationToken.None);
             if (gitStatus is not null)
-                session.Transition(SessionState.Disposing, gitStatus: gitStatus);
+                Persisted(session, session.TransitionEvenIfUnsaved(SessionState.Disposing, gitStatus: gitStatus));
 
             // The session file goes first: once it is gone, a restart cannot resurrect the
             // workspace, and housekeeping removes whatever content a crash here leaves behind.
-            File.Delete(area.SessionFile(session.Id));
-            Interop.Durability.SyncDirectory(area.Root);
+            session.BeginRemoval();
+            try
+            {
+                File.Delete(area.SessionFile(session.Id));
+                Interop.Durability.SyncDirectory(area.Root);
+            }
+            catch (Exception e)
+            {
+                session.BeginRemoval(false);
+                throw Linux.FilesystemFaults.Explain(e, "working area", area.Root) ?? e;
+            }
             session.Disposed();
             _sessions.TryRemove(new KeyValuePair<string, Session>(session.Id, session));
             RemoveTree(session.ContentLocation);
@@ -148,7 +186,9 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
     /// <summary>
     /// Loads the sessions a previous daemon process left (SPEC §3): ready and disposing ones come
     /// back as they were; one that was initializing lost its initializer with that process, so it
-    /// is marked failed and its partial content removed.
+    /// is marked failed and its partial content removed. A session file that cannot be read is
+    /// moved aside with its content kept (docs/faults.md): it is never taken for a good session,
+    /// and never silently dropped, which would let housekeeping delete the content as an orphan.
     /// </summary>
     public IReadOnlyList<Session> Recover()
     {
@@ -156,35 +196,74 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         var recovered = new List<Session>();
         foreach (var path in Directory.EnumerateFiles(area.Root, "*" + WorkingArea.SessionFileSuffix))
         {
-            SessionFile? file;
+            string id = Path.GetFileName(path)[..^WorkingArea.SessionFileSuffix.Length];
+            SessionFile? file = null;
+            string? problem = null;
             try
             {
                 file = JsonSerializer.Deserialize(File.ReadAllBytes(path), SessionJsonContext.Default.SessionFile);
             }
-            catch (Exception e) when (e is JsonException or IOException)
+            catch (JsonException e)
             {
-                log.LogWarning("session file {path} cannot be read and is left alone: {error}", path, e.Message);
+                problem = $"it is not a session ({e.Message})";
+            }
+            catch (IOException e)
+            {
+                log.LogError("session file {path} cannot be read and is left in place; workspace {instanceId} is not served: {error}", path, id, e.Message);
                 continue;
             }
-            string id = Path.GetFileName(path)[..^WorkingArea.SessionFileSuffix.Length];
-            if (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out var state))
+            if (problem is null && (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out _) || !WorkspaceId.IsValid(id)))
+                problem = $"it does not describe workspace {id} in a known state";
+            if (problem is not null)
             {
-                log.LogWarning("session file {path} does not describe workspace {instanceId} in a known state; left alone", path, id);
+                MoveAside(path, id, problem);
                 continue;
             }
+            SessionStates.TryParse(file!.State, out var state);
             file.Location = area.ContentDir(id); // never trust a path read back from disk
             file.ServiceLocDaemon = area.ServiceDir(id);
             var session = new Session(file, path, state);
             if (state == SessionState.Initializing)
             {
-                RemoveTree(session.ContentLocation);
-                session.Transition(SessionState.Failed, "its initialization was interrupted by a daemon restart");
+                try
+                {
+                    RemoveTree(session.ContentLocation);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    log.LogWarning("the partial content of {instanceId} cannot be removed yet: {error}", id, e.Message);
+                }
+                Persisted(session, session.TransitionEvenIfUnsaved(SessionState.Failed, "its initialization was interrupted by a daemon restart"));
             }
             if (_sessions.TryAdd(id, session))
                 recovered.Add(session);
             log.LogInformation("recovered workspace {instanceId} in state {state}", id, SessionStates.ToText(session.State));
         }
         return recovered;
+    }
+
+    /// <summary>Where a corrupt session file of <paramref name="id"/> was moved, if one was.</summary>
+    public string? CorruptSessionFile(string id)
+    {
+        string aside = area.SessionFile(id) + WorkingArea.CorruptSuffix;
+        return File.Exists(aside) ? aside : null;
+    }
+
+    void MoveAside(string path, string id, string problem)
+    {
+        string aside = path + WorkingArea.CorruptSuffix;
+        try
+        {
+            File.Move(path, aside, overwrite: false);
+            Interop.Durability.SyncDirectory(area.Root);
+            log.LogError("session file {path} is corrupt: {problem}. It was moved to {aside}; workspace {instanceId} is not served and its content " +
+                "{content} is kept. Inspect both, then remove them to let the ID be used again", path, problem, aside, id, area.ContentDir(id));
+        }
+        catch (IOException e)
+        {
+            log.LogError("session file {path} is corrupt: {problem}, and cannot be moved aside ({error}); workspace {instanceId} is not served and " +
+                "its content is kept", path, problem, e.Message, id);
+        }
     }
 
     /// <summary>
@@ -211,7 +290,8 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             string id = entry.Name.EndsWith(WorkingArea.ServiceDirSuffix, StringComparison.Ordinal)
                 ? entry.Name[..^WorkingArea.ServiceDirSuffix.Length]
                 : entry.Name;
-            if (_sessions.ContainsKey(id) || File.Exists(area.SessionFile(id)))
+            // A corrupt session file moved aside keeps its content too: only an operator decides it is lost.
+            if (_sessions.ContainsKey(id) || File.Exists(area.SessionFile(id)) || CorruptSessionFile(id) is not null)
                 continue;
             log.LogInformation("removing {directory}: it belongs to no workspace and is older than {age}", entry.FullName, minimumAge);
             if (entry.Name.EndsWith(WorkingArea.ServiceDirSuffix, StringComparison.Ordinal))

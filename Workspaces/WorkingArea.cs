@@ -11,6 +11,8 @@ public sealed class WorkingArea(string root)
     public const string ServiceDirSuffix = "-daemon";
     public const string SessionFileSuffix = ".workspace.json";
     public const string SocketName = "daemon.sock";
+    /// <summary>Appended to a session file that could not be read at start, moved aside with its content kept.</summary>
+    public const string CorruptSuffix = ".corrupt";
 
     public string Root { get; } = Path.GetFullPath(root);
 

@@ -3,7 +3,8 @@ namespace Wsd.Workspaces;
 /// <summary>
 /// Brings the sessions of an earlier daemon process back at start (SPEC §3): ready ones get their
 /// workspace socket and storage quota again, and uploads it left unfinished are removed. Then removes orphaned
-/// directories every five minutes once they are two hours old (REF §2.5-§2.6).
+/// directories every five minutes once they are two hours old (REF §2.5-§2.6), and writes again
+/// the session files a full or read-only working area kept from being written (docs/faults.md).
 /// </summary>
 public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketServer sockets, WorkspaceQuotas quotas, Storage.IObjectStore objects,
     TimeProvider clock, ILogger<WorkspaceHousekeeping> log) : BackgroundService
@@ -14,8 +15,18 @@ public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketSe
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // Uploads a crashed process left half-written were never visible as objects; drop them.
-        if (objects is Storage.LocalObjectStore local && local.RemoveAbandonedUploads() is > 0 and var removed)
-            log.LogInformation("removed {count} abandoned uploads from {root}", removed, local.Root);
+        if (objects is Storage.LocalObjectStore local)
+        {
+            try
+            {
+                if (local.RemoveAbandonedUploads() is > 0 and var removed)
+                    log.LogInformation("removed {count} abandoned uploads from {root}", removed, local.Root);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("abandoned uploads in {root} cannot be removed now: {error}", local.Root, e.Message);
+            }
+        }
         var recovered = store.Recover();
         quotas.Recover(recovered);
         foreach (var session in recovered)
@@ -33,6 +44,8 @@ public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketSe
         {
             try
             {
+                if (store.RepairUnsaved() is > 0 and var unsaved)
+                    log.LogWarning("{count} session files are still not up to date in {area}", unsaved, store.Area.Root);
                 store.RemoveOrphans(MinimumAge);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -25,8 +25,22 @@ public static class WorkspaceId
         if (id[0] == '.')
             throw Invalid(id, "it must not start with '.'");
         if (id.EndsWith(WorkingArea.ServiceDirSuffix, StringComparison.Ordinal) ||
-            id.EndsWith(WorkingArea.SessionFileSuffix, StringComparison.Ordinal))
-            throw Invalid(id, $"it must not end with '{WorkingArea.ServiceDirSuffix}' or '{WorkingArea.SessionFileSuffix}'");
+            id.EndsWith(WorkingArea.SessionFileSuffix, StringComparison.Ordinal) ||
+            id.EndsWith(WorkingArea.SessionFileSuffix + WorkingArea.CorruptSuffix, StringComparison.Ordinal))
+            throw Invalid(id, $"it must not end with '{WorkingArea.ServiceDirSuffix}', '{WorkingArea.SessionFileSuffix}' or '{WorkingArea.CorruptSuffix}'");
+    }
+
+    public static bool IsValid(string id)
+    {
+        try
+        {
+            Validate(id);
+            return true;
+        }
+        catch (WsdException)
+        {
+            return false;
+        }
     }
 
     static WsdException Invalid(string id, string why)

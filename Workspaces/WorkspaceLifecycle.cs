@@ -1,6 +1,7 @@
 using Wsd.Content;
 using Wsd.Content.Git;
 using Wsd.Errors;
+using Wsd.Linux;
 using Wsd.Observability;
 using Wsd.Storage;
 
@@ -57,17 +58,29 @@ public sealed class WorkspaceLifecycle(
         }
         catch (Exception e)
         {
-            string reason = e.Message;
+            var answer = FilesystemFaults.Explain(e, "working area", sessions.Area.Root) ?? e;
+            string reason = answer.Message;
             log.LogWarning("workspace init failed: {error}", reason);
+            // Waiters learn of the failure first, whether or not it reaches the disk; then what the
+            // init wrote goes, which on a full working area is also what frees the space.
             sessions.MarkFailed(session, reason);
-            await sessions.DisposeAsync(session, async (s, ct) =>
+            try
             {
-                await sockets.StopAsync(s.Id);
-                return null;
-            }, CancellationToken.None, quotas.Release);
-            throw e switch
+                await sessions.DisposeAsync(session, async (s, ct) =>
+                {
+                    await sockets.StopAsync(s.Id);
+                    return null;
+                }, CancellationToken.None, quotas.Release);
+            }
+            catch (Exception cleanup)
+            {
+                // The session stays "failed" in memory: a retry or a dispose finishes the cleanup.
+                log.LogError("cannot remove what the failed init of {instanceId} left; a dispose or a retry removes it: {error}", spec.InstanceId, cleanup.Message);
+            }
+            throw answer switch
             {
                 WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted } domain => domain,
+                _ when answer != e => answer,
                 _ => new WsdException(ErrorCode.FailedPrecondition, $"cannot initialize workspace: {reason}", e),
             };
         }
@@ -105,7 +118,8 @@ public sealed class WorkspaceLifecycle(
         catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })
         {
             log.LogError(e, "snapshot {snapshot} of {instanceId} failed", location.Qualified, id);
-            throw new WsdException(ErrorCode.Internal, $"cannot upload snapshot: {e.Message}", e);
+            throw FilesystemFaults.Explain(e, "working area", sessions.Area.Root)
+                ?? new WsdException(ErrorCode.Internal, $"cannot upload snapshot: {e.Message}", e);
         }
         finally
         {
@@ -174,6 +188,8 @@ public sealed class WorkspaceLifecycle(
         {
             metrics.Uploaded("backup", succeeded: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             log.LogError(e, "backup of {instanceId} failed; its content stays on this node", session.Id);
+            if (FilesystemFaults.Explain(e, "working area", sessions.Area.Root) is { Code: ErrorCode.ResourceExhausted } full)
+                throw full;
             throw new WsdException(ErrorCode.DataLoss, $"final backup failed: {e.Message}", e);
         }
     }

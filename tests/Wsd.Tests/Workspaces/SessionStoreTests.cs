@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wsd.Errors;
 using Wsd.Tests.Support;
@@ -240,5 +241,100 @@ public sealed class SessionStoreTests : IDisposable
         await store.DisposeAsync(session, (_, _) => Task.FromResult<GitStatus?>(null), default);
 
         Assert.Equal("mine", File.ReadAllText(_dir.Combine("precious", "keep")));
+    }
+
+    [Theory]
+    [InlineData("")]                                        // truncated to nothing
+    [InlineData("{\"workspaceID\":\"ws-1\",\"state\":\"rea")] // cut off mid-write
+    [InlineData("\u0000\u0000garbage\u00ff")]
+    [InlineData("{\"workspaceID\":\"ws-2\",\"state\":\"ready\"}")] // another workspace's
+    [InlineData("{\"workspaceID\":\"ws-1\",\"state\":\"sleeping\"}")] // no such state
+    public void ACorruptSessionFileIsMovedAsideWithItsContentKeptAndTheIdRefused(string text)
+    {
+        var first = NewStore();
+        var good = first.Create(Spec("ws-good"));
+        first.MarkReady(good);
+        Directory.CreateDirectory(_area.ContentDir("ws-1"));
+        File.WriteAllText(Path.Combine(_area.ContentDir("ws-1"), "work.txt"), "precious");
+        File.WriteAllText(_area.SessionFile("ws-1"), text);
+        var log = new ListLogger<SessionStore>();
+
+        var store = new SessionStore(_area, _clock, log);
+        var recovered = store.Recover();
+
+        Assert.Equal(["ws-good"], recovered.Select(s => s.Id));
+        Assert.False(store.Exists("ws-1"));
+        Assert.False(File.Exists(_area.SessionFile("ws-1")));
+        Assert.Equal(text, File.ReadAllText(_area.SessionFile("ws-1") + WorkingArea.CorruptSuffix));
+        Assert.Contains(log.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("is corrupt") && e.Message.Contains(".corrupt"));
+        var refused = Assert.Throws<WsdException>(() => store.Create(Spec("ws-1")));
+        Assert.Equal(ErrorCode.FailedPrecondition, refused.Code);
+        Assert.Contains(_area.SessionFile("ws-1") + WorkingArea.CorruptSuffix, refused.Message);
+
+        // Housekeeping never takes the content for an orphan, however old; a second start keeps both.
+        Directory.SetLastWriteTimeUtc(_area.ContentDir("ws-1"), _clock.GetUtcNow().UtcDateTime.AddDays(-3));
+        File.SetLastWriteTimeUtc(_area.SessionFile("ws-1") + WorkingArea.CorruptSuffix, _clock.GetUtcNow().UtcDateTime.AddDays(-3));
+        store.RemoveOrphans(TimeSpan.FromHours(2));
+        new SessionStore(_area, _clock, log).Recover();
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(_area.ContentDir("ws-1"), "work.txt")));
+        Assert.True(File.Exists(_area.SessionFile("ws-1") + WorkingArea.CorruptSuffix));
+    }
+
+    [Fact]
+    public async Task AStateThatCannotBeWrittenStillWakesWaitersAndIsWrittenLater()
+    {
+        var store = NewStore();
+        var session = store.Create(Spec("ws-1"));
+        var waiter = store.WaitForInitAsync(session, CancellationToken.None);
+        // A non-empty directory where the file goes: every rename over it fails, as on a full disk.
+        string path = _area.SessionFile("ws-1");
+        File.Delete(path);
+        Directory.CreateDirectory(Path.Combine(path, "blocker"));
+
+        store.MarkFailed(session, "no space left");
+
+        var e = await Assert.ThrowsAsync<WsdException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(ErrorCode.FailedPrecondition, e.Code);
+        Assert.Contains("no space left", e.Message);
+        Assert.Equal(SessionState.Failed, session.State);
+        Assert.True(session.Unsaved);
+        Assert.Equal(1, store.RepairUnsaved());
+
+        Directory.Delete(path, recursive: true);
+        Assert.Equal(0, store.RepairUnsaved());
+        Assert.False(session.Unsaved);
+        Assert.Equal("failed", OnDisk("ws-1").GetProperty("state").GetString());
+        Assert.Equal("no space left", OnDisk("ws-1").GetProperty("failure").GetString());
+    }
+
+    [Fact]
+    public async Task ADisposeWhoseStateCannotBeWrittenStillFinalizesAndCanBeRetried()
+    {
+        var store = NewStore();
+        var session = store.Create(Spec("ws-1"));
+        store.MarkReady(session);
+        Directory.CreateDirectory(session.ContentLocation);
+        string temporaryBlocker = _area.SessionFile("ws-1");
+        File.Delete(temporaryBlocker);
+        Directory.CreateDirectory(temporaryBlocker); // empty: File.Delete of the session file fails on it, and so does writing
+
+        int finalized = 0;
+        Task<GitStatus?> Finalize(Session s, CancellationToken ct)
+        {
+            finalized++;
+            return Task.FromResult<GitStatus?>(null);
+        }
+        await Assert.ThrowsAnyAsync<Exception>(() => store.DisposeAsync(session, Finalize, CancellationToken.None));
+        Assert.Equal(1, finalized); // "disposing" not on disk did not stop the final backup
+        Assert.Equal(SessionState.Disposing, session.State); // moved on in memory; the content stays for a retry
+        Assert.True(Directory.Exists(session.ContentLocation));
+
+        Directory.Delete(temporaryBlocker);
+        await store.DisposeAsync(session, Finalize, CancellationToken.None);
+        Assert.Equal(2, finalized);
+        Assert.False(store.Exists("ws-1"));
+        Assert.False(Directory.Exists(session.ContentLocation));
+        Assert.False(File.Exists(_area.SessionFile("ws-1")));
+        Assert.False(Directory.Exists(_area.SessionFile("ws-1")));
     }
 }
