@@ -20,8 +20,11 @@ public static class FilesystemFaults
     /// </summary>
     public static WsdException? Explain(Exception e, string what, string path)
     {
-        if (e is FilesystemFaultException explained)
-            return explained;
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is FilesystemFaultException explained)
+                return explained;
+        }
         if (e is WsdException { Code: ErrorCode.ResourceExhausted } || CauseOf(e) is not (var errno, var cause))
             return null;
         string space = Space(path, NeededOf(e));
