@@ -75,6 +75,7 @@ public static class Program
         builder.Services.AddSingleton(s => new Content.BackupLimiter(config.Content.Backup.MaxConcurrent, config.Content.Backup.MaxWait, s.GetRequiredService<ContentMetrics>()));
         builder.Services.AddSingleton(s => new Content.ArchiveUploader(user.Uids, user.Gids, s.GetRequiredService<Content.BackupLimiter>(),
             s.GetRequiredService<ContentMetrics>(), s.GetRequiredService<ILogger<Content.ArchiveUploader>>()));
+        builder.Services.AddSingleton(new InitDeadline(config.Content.InitTimeout));
         builder.Services.AddSingleton<WorkspaceLifecycle>();
 
         // In-workspace service: the container runtime and what the workspace socket may ask of it.

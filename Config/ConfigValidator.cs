@@ -39,6 +39,8 @@ public static class ConfigValidator
             problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
         if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
             problems.Add("content.backup.maxWait: must be positive");
+        if (config.Content.InitTimeout <= TimeSpan.Zero)
+            problems.Add("content.initTimeout: must be positive");
         if (config.Content.Git.StatusTimeout <= TimeSpan.Zero)
             problems.Add("content.git.statusTimeout: must be positive");
         if (config.Content.Git.CommandTimeout <= TimeSpan.Zero)

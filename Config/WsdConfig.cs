@@ -70,6 +70,13 @@ public sealed class ContentConfig
     /// <summary>The disk guard: InitWorkspace is refused with RESOURCE_EXHAUSTED while the working area has less free (SPEC §8).</summary>
     public long MinFreeBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// How long one InitWorkspace may take in all: at the deadline its waiters are answered, its work
+    /// is cancelled and what it wrote removed (docs/faults.md).
+    /// </summary>
+    [JsonConverter(typeof(DurationJsonConverter))]
+    public TimeSpan InitTimeout { get; set; } = TimeSpan.FromHours(2);
+
     public StorageConfig Storage { get; set; } = new();
 
     public BackupConfig Backup { get; set; } = new();

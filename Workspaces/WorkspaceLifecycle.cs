@@ -25,12 +25,13 @@ public sealed class WorkspaceLifecycle(
     TimeProvider clock,
     ContentMetrics metrics,
     ContentProgress progress,
+    InitDeadline deadline,
     ILogger<WorkspaceLifecycle> log)
 {
     /// <summary>
     /// Creates the session and its content. The init runs to completion even if the caller goes
-    /// away (as upstream); on failure the session is removed so a retry can start afresh, and
-    /// waiters get FAILED_PRECONDITION.
+    /// away (as upstream), within content.initTimeout; on failure the session is removed so a retry
+    /// can start afresh, and waiters get FAILED_PRECONDITION.
     /// </summary>
     public async Task InitAsync(SessionSpec spec, InitializerSpec content, CancellationToken cancellationToken)
     {
@@ -39,6 +40,10 @@ public sealed class WorkspaceLifecycle(
         var session = sessions.Create(spec);
         using var tracker = progress.Begin(spec.InstanceId, "init");
         using var scope = log.BeginScope(new Dictionary<string, object> { ["instanceId"] = spec.InstanceId, ["workspaceId"] = spec.MetaId, ["userId"] = spec.Owner });
+        // The deadline answers the waiters at once, even if a step is slow to notice the cancellation.
+        string overdue = $"the init took longer than content.initTimeout ({Config.Duration.Format(deadline.Timeout)})";
+        using var expiry = new CancellationTokenSource(deadline.Timeout, clock);
+        using var wake = expiry.Token.Register(() => sessions.MarkFailed(session, overdue));
         try
         {
             // The socket first, so workspacekit can connect while content is prepared (REF §3.1).
@@ -48,17 +53,21 @@ public sealed class WorkspaceLifecycle(
                 storage is null ? null : new ArchiveRestorer(objects, user.Uids, user.Gids, tracker));
             Directory.CreateDirectory(session.ContentLocation, (UnixFileMode)0x1ED);
             quotas.ApplyWhileInitializing(session);
-            var outcome = await initializer.InitializeAsync(target, content, CancellationToken.None);
+            var outcome = await initializer.InitializeAsync(target, content, expiry.Token);
             ReadyMarker.Write(session.ContentLocation, outcome, user.Uid, user.Gid);
             quotas.ApplyOnceReady(session);
             foreach (var metric in outcome.Metrics ?? [])
                 metrics.InitializerFinished(metric.Type, metric.DurationNanoseconds / 1e9, metric.Size);
+            wake.Dispose(); // from here the deadline cannot fail the session while it becomes ready
+            expiry.Token.ThrowIfCancellationRequested();
             sessions.MarkReady(session);
             log.LogInformation("workspace content ready ({source})", outcome.Source);
         }
         catch (Exception e)
         {
-            var answer = FilesystemFaults.Explain(e, "working area", sessions.Area.Root) ?? e;
+            var answer = expiry.IsCancellationRequested
+                ? new WsdException(ErrorCode.DeadlineExceeded, $"{overdue}; it was cancelled and what it wrote removed", e)
+                : FilesystemFaults.Explain(e, "working area", sessions.Area.Root) ?? e;
             string reason = answer.Message;
             log.LogWarning("workspace init failed: {error}", reason);
             // Waiters learn of the failure first, whether or not it reaches the disk; then what the
@@ -79,7 +88,7 @@ public sealed class WorkspaceLifecycle(
             }
             throw answer switch
             {
-                WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted } domain => domain,
+                WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted or ErrorCode.DeadlineExceeded } domain => domain,
                 _ when answer != e => answer,
                 _ => new WsdException(ErrorCode.FailedPrecondition, $"cannot initialize workspace: {reason}", e),
             };
