@@ -39,6 +39,9 @@ public static class FilesystemFaults
         };
     }
 
+    /// <summary>True when a full, over-quota or read-only filesystem caused <paramref name="e"/>: trying again at once cannot help.</summary>
+    public static bool IsFilesystemFault(Exception e) => Explain(e, "", "/") is not null;
+
     /// <summary>True when <paramref name="e"/> was caused by a full or over-quota filesystem.</summary>
     public static bool IsOutOfSpace(Exception e) => CauseOf(e) is (Errno.ENOSPC or Errno.EDQUOT, _);
 
