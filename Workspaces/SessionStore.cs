@@ -84,7 +84,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         foreach (var session in _sessions.Values)
         {
             bool wasUnsaved = session.Unsaved;
-            if (session.SaveIfUnsaved() is { } problem)
+            if (session.SaveIfUnsaved() is not null)
                 unsaved++;
             else if (wasUnsaved)
                 log.LogInformation("the session file of workspace {instanceId} is up to date again", session.Id);
