@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Wsd.ProcessBench;
 
 // usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]
@@ -45,7 +46,8 @@ Task Run(string bench, Report report) => bench switch
     "content" => ContentBench.RunAsync(root, sizeMb, smallFiles, report),
     "storage" => StorageBench.RunAsync(root, sizeMb, smallFiles, report),
     "iws" => IwsBench.RunAsync(root, runsOption ?? 200, report),
-    _ => NetworkBench.RunAsync(root, runsOption ?? 50, report),
+    "veths" => NetworkBench.RunAsync(root, runsOption ?? 50, report),
+    _ => throw new UnreachableException($"'{bench}' passed the check of known names"),
 };
 
 string reportDirectory = Path.Combine(root, "out", "bench");
@@ -63,7 +65,7 @@ foreach (var bench in benches)
     }
     else
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         try
         {
             await Run(bench, report);
