@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # wsd's one entry point for building, running, testing and benchmarking.
-#   ./build.sh deps     install what the build and the tests need (apt, by package name, only if missing)
+#   ./build.sh deps     install what the build, the tests and the benchmarks need (apt by package name, s3rver from npm; only what is missing)
 #   ./build.sh build    publish the Native AOT daemon to out/wsd and build the tests
 #   ./build.sh run      build, then serve the embedded default in the foreground (extra args go to `wsd run`)
 #   ./build.sh rootfs   the image's root file system in out/rootfs (or the directory given), for chroot
 #   ./build.sh test     deps, build, every test; the last line is "N passed, N failed, N skipped"
-#   ./build.sh bench    one report (out/bench/report.md + .svg): startup, archive, content, storage; or name some (iws, veths); headers: BenchmarkDotNet
+#   ./build.sh bench    installs what its stages need, then one report (out/bench/report.md + .svg, rewritten after each stage):
+#                       startup, archive, content, storage; or name some (iws, veths); headers: BenchmarkDotNet
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,43 +14,63 @@ cd "$root"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Packages by name: the AOT linker (clang, which brings binutils and libc6-dev), OpenSSL and zlib
-# headers/archives for static linking, and the real tools the tests and benchmarks drive (GNU tar
-# and bsdtar as archive peers, setfattr/getfattr, /usr/bin/time for peak RSS), and the kernel lab's
-# QEMU, busybox for its guest, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images;
-# iproute2 and nftables to set up and read back the networks the tests make; containerd and runc
+# Packages by name, grouped by who needs them. The build: the AOT linker (clang, which brings
+# binutils and libc6-dev), OpenSSL and zlib headers/archives for static linking, git for the
+# revision stamp and CA certificates.
+build_packages=(clang libc6-dev libssl-dev zlib1g-dev git ca-certificates)
+# The benchmarks' peers and tools (the tests drive them too): GNU tar, /usr/bin/time for peak RSS,
+# busybox for the iws bench's container and the kernel lab's guest, iproute2, nftables and procps'
+# sysctl for the networks made beside SetupPairVeths (and read back by the tests).
+bench_packages=(tar time busybox-static iproute2 nftables procps)
+# The tests only: bsdtar as a second archive reader, setfattr/getfattr, zstd, the kernel lab's
+# QEMU, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images; containerd and runc
 # for the containerd runtime provider's tests (started by the tests, never as a service).
-apt_packages=(clang libc6-dev libssl-dev zlib1g-dev git tar libarchive-tools attr zstd time ca-certificates
-  qemu-system-x86 busybox-static cpio kmod xfsprogs iproute2 nftables containerd runc)
+test_packages=(libarchive-tools attr zstd qemu-system-x86 cpio kmod xfsprogs containerd runc)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-deps() {
+need_dotnet() {
   command -v dotnet >/dev/null || { echo "the .NET 10 SDK (dotnet) is required and not on PATH" >&2; exit 1; }
+}
+
+# apt packages by name, only those not installed yet (quick when all are).
+install_packages() {
   local missing=()
-  for p in "${apt_packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-  # The local S3-compatible server the storage tests start (npm package, into .tools/).
-  if [ ! -x .tools/node_modules/.bin/s3rver ]; then
-    if ! command -v npm >/dev/null; then
-      log "installing nodejs and npm"
-      local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-      "${sudo[@]}" apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-    fi
-    log "installing s3rver 3.7.1 into .tools/"
-    npm install --silent --no-audit --no-fund --prefix .tools s3rver@3.7.1 >/dev/null
-  fi
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  local sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq || return 1
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The local S3-compatible server the storage tests and the storage bench start (npm package, into .tools/).
+install_s3rver() {
+  [ -x .tools/node_modules/.bin/s3rver ] && return 0
+  command -v npm >/dev/null || install_packages nodejs npm || return 1
+  log "installing s3rver 3.7.1 into .tools/"
+  npm install --silent --no-audit --no-fund --prefix .tools s3rver@3.7.1 >/dev/null
+}
+
+deps() {
+  need_dotnet
+  install_packages "${build_packages[@]}" "${bench_packages[@]}" "${test_packages[@]}"
+  install_s3rver
   # The kernel the lab boots (a Debian cloud kernel from apt, unpacked into .tools/kernel-lab/).
   # Without it the lab's tests are skipped with the reason, so a failure here does not stop the build.
   tests/kernel-lab/lab.sh prepare || log "the kernel lab's kernel could not be fetched; its tests will be skipped"
+}
+
+# What the benchmarks need, and no more: not the tests' packages nor the kernel lab's kernel,
+# which no stage uses. A tool that cannot be installed does not stop the run: the stage that
+# needs it is reported as skipped with the reason.
+bench_deps() {
+  need_dotnet
+  install_packages "${build_packages[@]}" "${bench_packages[@]}" ||
+    log "some packages could not be installed; the stages that need them will be skipped"
+  install_s3rver || log "s3rver could not be installed; the storage stage will be skipped"
 }
 
 revision() { git rev-parse --short=12 HEAD 2>/dev/null || echo unknown; }
@@ -130,13 +151,16 @@ bench() {
     dotnet run --project bench/Wsd.Bench -c Release -- --filter '*TarHeader*' --job short "$@"
     return
   fi
-  build
+  bench_deps
+  # The AOT daemon only: the stages start out/wsd, never the tests.
+  publish
   log "building the JIT (framework-dependent) build for comparison"
   dotnet publish wsd-aot.csproj -c Release -o out/jit -p:PublishAot=false -p:SelfContained=false \
     -p:SourceRevisionId="$(revision)" -nologo >out/build-jit.log 2>&1 ||
     { tail -20 out/build-jit.log >&2; exit 1; }
-  # One report of every figure beside its peer: printed, and written to out/bench/report.md with
-  # the ratios as a bar chart in out/bench/report.svg.
+  # One report of every figure beside its peer, rewritten after each stage to out/bench/report.md
+  # with the ratios as a bar chart in out/bench/report.svg, and printed at the end; a stage that
+  # cannot run or fails is recorded there and the run goes on (exit 1 if one failed).
   WSD_COMMIT="$(revision)" dotnet run --project bench/Wsd.ProcessBench -c Release -- "$root" "$@"
 }
 

@@ -142,7 +142,7 @@ static class ArchiveBench
         string stderr = captureStderr ? process.StandardError.ReadToEnd() : "";
         process.WaitForExit();
         if (check && process.ExitCode != 0)
-            throw new InvalidOperationException($"'{command}' failed with {process.ExitCode}: {stderr}");
+            throw new InvalidOperationException($"'{command}' failed with {process.ExitCode}{(stderr.Length > 0 ? ": " + stderr.Trim() : "")}");
         return (process.ExitCode, stderr);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Wsd.ProcessBench;
 
 // usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]
@@ -31,35 +32,55 @@ int? runsOption = rest.Contains("--runs") ? Option("--runs", 0) : null;
 int sizeMb = Option("--size-mb", 1024);
 int smallFiles = Option("--small-files", 50_000);
 var benches = rest.Count == 0 ? ["startup", "archive", "content", "storage"] : rest;
-var report = new Report();
+string[] known = ["startup", "archive", "content", "storage", "iws", "veths"];
+// Every name is checked before anything runs: a typo found after an hour of measuring costs the hour.
+if (benches.FirstOrDefault(b => !known.Contains(b)) is { } unknown)
+{
+    Console.Error.WriteLine($"unknown benchmark '{unknown}'; known: {string.Join(", ", known)}");
+    return 2;
+}
+Task Run(string bench, Report report) => bench switch
+{
+    "startup" => StartupBench.RunAsync(root, runsOption ?? 9, report),
+    "archive" => ArchiveBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles, report),
+    "content" => ContentBench.RunAsync(root, sizeMb, smallFiles, report),
+    "storage" => StorageBench.RunAsync(root, sizeMb, smallFiles, report),
+    "iws" => IwsBench.RunAsync(root, runsOption ?? 200, report),
+    "veths" => NetworkBench.RunAsync(root, runsOption ?? 50, report),
+    _ => throw new UnreachableException($"'{bench}' passed the check of known names"),
+};
 
+string reportDirectory = Path.Combine(root, "out", "bench");
+var report = new Report(Environment.GetEnvironmentVariable("WSD_COMMIT") ?? "unknown", DateTime.UtcNow);
+report.Plan(benches);
+// Each stage on its own: one that cannot run is skipped with the reason, one that throws is
+// recorded as failed and the next one runs; the report is rewritten after each, so what was
+// measured survives whatever happens later in the run.
 foreach (var bench in benches)
 {
-    switch (bench)
+    if (StageRequirements.Missing(bench, root) is { } why)
     {
-        case "startup":
-            await StartupBench.RunAsync(root, runsOption ?? 9, report);
-            break;
-        case "archive":
-            await ArchiveBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles, report);
-            break;
-        case "content":
-            await ContentBench.RunAsync(root, sizeMb, smallFiles, report);
-            break;
-        case "storage":
-            await StorageBench.RunAsync(root, sizeMb, smallFiles, report);
-            break;
-        case "iws":
-            await IwsBench.RunAsync(root, runsOption ?? 200, report);
-            break;
-        case "veths":
-            await NetworkBench.RunAsync(root, runsOption ?? 50, report);
-            break;
-        default:
-            Console.Error.WriteLine($"unknown benchmark '{bench}'; known: startup, archive, content, storage, iws, veths");
-            return 2;
+        Console.Error.WriteLine($"{bench}: skipped: {why}");
+        report.Skipped(bench, why);
     }
+    else
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await Run(bench, report);
+            report.Done(bench, clock.Elapsed);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"{bench}: failed: {e}");
+            report.Failed(bench, e.Message);
+        }
+    }
+    report.Write(reportDirectory);
+    Console.Error.WriteLine($"{bench}: report so far in {Path.Combine(reportDirectory, "report.md")}");
 }
-if (!report.IsEmpty)
-    report.Write(Path.Combine(root, "out", "bench"), Environment.GetEnvironmentVariable("WSD_COMMIT") ?? "unknown");
-return 0;
+Console.WriteLine();
+Console.WriteLine(report.Markdown());
+Console.WriteLine($"written: {Path.Combine(reportDirectory, "report.md")} and report.svg beside it");
+return report.AnyFailed ? 1 : 0;

@@ -6,19 +6,33 @@ namespace Wsd.ProcessBench;
 
 /// <summary>
 /// One report for one benchmark run: every figure beside its peer measured in the same run, and
-/// the ratio (wsd ÷ peer; lower is better for every row: time and memory). Printed as one markdown
-/// table and written, with an SVG bar chart of the same ratios, to out/bench/.
+/// the ratio (wsd ÷ peer; lower is better for every row: time and memory), then what became of
+/// each stage. Written, with an SVG bar chart of the same ratios, to out/bench/ after every stage,
+/// so a run that dies late keeps what it measured; printed at the end.
 /// </summary>
-sealed class Report
+sealed class Report(string commit, DateTime started)
 {
     public sealed record Row(string Section, string Measure, string Wsd, string Peer, string PeerValue, double Ratio);
 
     readonly List<Row> _rows = [];
+    // Every stage asked for, in order, with "not run yet" until it has run: a report read while
+    // the run goes on (or after it died) says what is still missing.
+    readonly List<(string Stage, string Outcome)> _stages = [];
 
     public void Add(string section, string measure, string wsd, string peer, string peerValue, double ratio) =>
         _rows.Add(new Row(section, measure, wsd, peer, peerValue, ratio));
 
-    public bool IsEmpty => _rows.Count == 0;
+    public void Plan(IEnumerable<string> stages) => _stages.AddRange(stages.Select(s => (s, "not run yet")));
+
+    public void Done(string stage, TimeSpan took) => Set(stage, F($"done in {took.TotalSeconds:F0} s"));
+
+    public void Skipped(string stage, string why) => Set(stage, $"skipped: {why}");
+
+    public void Failed(string stage, string message) => Set(stage, $"failed: {message.ReplaceLineEndings(" ")}");
+
+    public bool AnyFailed => _stages.Any(s => s.Outcome.StartsWith("failed:", StringComparison.Ordinal));
+
+    void Set(string stage, string outcome) => _stages[_stages.FindIndex(s => s.Stage == stage && s.Outcome == "not run yet")] = (stage, outcome);
 
     static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
@@ -31,18 +45,23 @@ sealed class Report
         return F($"{Environment.ProcessorCount} × {cpu}, {memKb / 1048576.0:F0} GiB RAM, {os}, kernel {Environment.OSVersion.Version}");
     }
 
-    public string Markdown(string commit)
+    public string Markdown()
     {
         var text = new StringBuilder();
         text.AppendLine(F($"# wsd benchmark report"));
         text.AppendLine();
-        text.AppendLine(F($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit}, on {Machine()}."));
+        text.AppendLine(F($"{started:yyyy-MM-dd HH:mm} UTC, commit {commit}, on {Machine()}."));
         text.AppendLine("Every peer ran in the same run on the same data; ratio = wsd ÷ peer, lower is better (time, memory).");
         text.AppendLine();
         text.AppendLine("| section | measure | wsd | peer | peer's figure | ratio |");
         text.AppendLine("|---|---|---|---|---|---|");
         foreach (var row in _rows)
             text.AppendLine(F($"| {row.Section} | {row.Measure} | {row.Wsd} | {row.Peer} | {row.PeerValue} | {row.Ratio:F2} |"));
+        text.AppendLine();
+        text.AppendLine("Stages:");
+        text.AppendLine();
+        foreach (var (stage, outcome) in _stages)
+            text.AppendLine($"- {stage}: {outcome}");
         return text.ToString();
     }
 
@@ -84,14 +103,11 @@ sealed class Report
         return svg.ToString();
     }
 
-    public void Write(string directory, string commit)
+    /// <summary>Both files, each replaced in one step; the chart first, so the markdown never names a chart older than itself.</summary>
+    public void Write(string directory)
     {
         Directory.CreateDirectory(directory);
-        string markdown = Markdown(commit);
-        File.WriteAllText(Path.Combine(directory, "report.md"), markdown + "\n![ratios](report.svg)\n");
-        File.WriteAllText(Path.Combine(directory, "report.svg"), Svg());
-        Console.WriteLine();
-        Console.WriteLine(markdown);
-        Console.WriteLine($"written: {Path.Combine(directory, "report.md")} and report.svg beside it");
+        AtomicFile.WriteAllText(Path.Combine(directory, "report.svg"), Svg());
+        AtomicFile.WriteAllText(Path.Combine(directory, "report.md"), Markdown() + "\n![ratios](report.svg)\n");
     }
 }

@@ -18,11 +18,12 @@ static class StorageBench
 {
     const string Bucket = "wsd-bench";
 
+    /// <summary>Where <c>./build.sh deps</c> and <c>./build.sh bench</c> install s3rver.</summary>
+    public static string S3rverPath(string root) => Path.Combine(root, ".tools", "node_modules", ".bin", "s3rver");
+
     public static async Task RunAsync(string root, long sizeMiB, int smallFiles, Report report)
     {
-        string s3rver = Path.Combine(root, ".tools", "node_modules", ".bin", "s3rver");
-        if (!File.Exists(s3rver))
-            throw new InvalidOperationException($"{s3rver} is missing: run ./build.sh deps");
+        string s3rver = S3rverPath(root);
         string work = Directory.CreateTempSubdirectory("wsd-storage-bench-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)0x1ED);
         bool tmpfs = Sh($"mount -t tmpfs -o size={sizeMiB * 8 + 2048}m wsd-bench {work}") == 0;
