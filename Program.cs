@@ -97,6 +97,8 @@ public static class Program
             s.GetRequiredService<ILogger<Workspaces.InWorkspace.CgroupDelegation>>()));
         builder.Services.AddSingleton(new Workspaces.InWorkspace.ResourceUsage(cgroups, config.Runtime.Proc));
         builder.Services.AddSingleton(new Linux.NamespaceHelper(Environment.ProcessPath ?? "/proc/self/exe"));
+        var fsShift = Workspaces.InWorkspace.FsShiftChoice.Decide(FsShiftModes.Parse(config.Runtime.FsShift), Linux.KernelFilesystems.Has(proc.Root, "shiftfs"));
+        builder.Services.AddSingleton(fsShift);
         builder.Services.AddSingleton<Workspaces.InWorkspace.InWorkspaceOperations>();
         builder.Services.AddSingleton<Workspaces.InWorkspace.WorkspaceNetwork>();
         builder.Services.AddSingleton<WorkspaceLimitsInterceptor>();
@@ -124,6 +126,8 @@ public static class Program
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             SetServing(health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+            log.Log(fsShift.Usable ? LogLevel.Information : LogLevel.Warning, "runtime.fsShift {mode}: {method} ({reason})",
+                fsShift.ModeName, fsShift.MethodName, fsShift.Reason);
             log.LogInformation("wsd {version} serving the content API on {service} ({tls}), health and metrics on {health}, working area {area}",
                 BuildInfo.Version, serviceEndPoint, config.Service.Tls is null ? "plaintext" : "TLS", healthEndPoint, area.Root);
         });
