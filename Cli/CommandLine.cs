@@ -82,14 +82,16 @@ public static class CommandLine
         }
 
         var config = ConfigLoader.Load(configFile);
-        var daemon = Program.BuildDaemon(config, verbose);
         try
         {
+            // Building binds the listeners and creates the directories (Program.BuildDaemon), so
+            // the usual reasons not to start are found before any service runs.
+            var daemon = Program.BuildDaemon(config, verbose);
             await daemon.RunAsync();
         }
         catch (IOException e)
         {
-            // Typically an address already in use: say which and stop, no stack trace.
+            // An address already in use, a directory that cannot be made: say which and stop, no stack trace.
             Console.Error.WriteLine($"wsd: cannot serve: {e.Message}");
             return 1;
         }
