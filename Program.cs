@@ -30,6 +30,8 @@ public static class Program
         if (config.Content.Storage.Kind == "local")
             CreateDirectory("content.storage.local.root", config.Content.Storage.Local.Root, () => Directory.CreateDirectory(config.Content.Storage.Local.Root));
         var tls = config.Service.Tls is { } tlsConfig ? TlsOptions.Create(tlsConfig) : null;
+        var fsShift = Workspaces.InWorkspace.FsShiftChoice.Decide(FsShiftModes.Parse(config.Runtime.FsShift),
+            Linux.KernelFilesystems.Has(config.Runtime.Proc, "shiftfs"));
         var prebound = new PreboundSockets();
         try
         {
@@ -118,7 +120,6 @@ public static class Program
             s.GetRequiredService<ILogger<Workspaces.InWorkspace.CgroupDelegation>>()));
         builder.Services.AddSingleton(new Workspaces.InWorkspace.ResourceUsage(cgroups, config.Runtime.Proc));
         builder.Services.AddSingleton(new Linux.NamespaceHelper(Environment.ProcessPath ?? "/proc/self/exe"));
-        var fsShift = Workspaces.InWorkspace.FsShiftChoice.Decide(FsShiftModes.Parse(config.Runtime.FsShift), Linux.KernelFilesystems.Has(proc.Root, "shiftfs"));
         builder.Services.AddSingleton(fsShift);
         builder.Services.AddSingleton<Workspaces.InWorkspace.InWorkspaceOperations>();
         builder.Services.AddSingleton<Workspaces.InWorkspace.WorkspaceNetwork>();

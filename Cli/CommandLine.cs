@@ -86,8 +86,19 @@ public static class CommandLine
         {
             // Building binds the listeners and creates the directories (Program.BuildDaemon), so
             // the usual reasons not to start are found before any service runs.
-            var daemon = Program.BuildDaemon(config, verbose);
-            await daemon.RunAsync();
+            await using var daemon = Program.BuildDaemon(config, verbose);
+            try
+            {
+                await daemon.StartAsync();
+            }
+            catch
+            {
+                // Stopped before it is disposed: the host then takes the services it cancels as
+                // stopped, not as crashed, and reports none of them.
+                await daemon.StopAsync();
+                throw;
+            }
+            await daemon.WaitForShutdownAsync();
         }
         catch (IOException e)
         {
