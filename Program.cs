@@ -1,4 +1,5 @@
 using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Wsd.Cli;
 using Wsd.Config;
 using Wsd.Hosting;
@@ -22,6 +23,27 @@ public static class Program
         ListenAddress.TryParse(config.Service.Address, out var serviceEndPoint, out _);
         ListenAddress.TryParse(config.Health.Address, out var healthEndPoint, out _);
 
+        // What can keep the daemon from starting is done here, before any of its services runs, so
+        // that a daemon that cannot start says why in one line (CommandLine) and nothing else.
+        var area = new WorkingArea(config.Content.WorkingArea);
+        CreateDirectory("content.workingArea", area.Root, area.Create);
+        if (config.Content.Storage.Kind == "local")
+            CreateDirectory("content.storage.local.root", config.Content.Storage.Local.Root, () => Directory.CreateDirectory(config.Content.Storage.Local.Root));
+        var tls = config.Service.Tls is { } tlsConfig ? TlsOptions.Create(tlsConfig) : null;
+        var fsShift = Workspaces.InWorkspace.FsShiftChoice.Decide(FsShiftModes.Parse(config.Runtime.FsShift),
+            Linux.KernelFilesystems.Has(config.Runtime.Proc, "shiftfs"));
+        var prebound = new PreboundSockets();
+        try
+        {
+            prebound.Bind("service.address", serviceEndPoint);
+            prebound.Bind("health.address", healthEndPoint);
+        }
+        catch
+        {
+            prebound.Dispose();
+            throw;
+        }
+
         // The empty builder reads no appsettings files and starts no file watcher: the default
         // host's reload watcher walks the working directory at start, which from "/" costs seconds
         // (platform notes §2).
@@ -31,12 +53,13 @@ public static class Program
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(kestrel => Listeners.Configure(kestrel, config, serviceEndPoint, healthEndPoint));
+        builder.WebHost.ConfigureKestrel(kestrel => Listeners.Configure(kestrel, tls, serviceEndPoint, healthEndPoint));
+        builder.Services.AddSingleton(prebound);
+        builder.Services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = prebound.Take);
         builder.Services.AddRoutingCore();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Service.ShutdownGracePeriod);
         JsonLogging.Configure(builder.Logging, config.Log.Level, verbose);
 
-        var area = new WorkingArea(config.Content.WorkingArea);
         var metrics = new MetricRegistry();
         DaemonMetrics.Register(metrics, area, config.Content.MinFreeBytes);
 
@@ -98,6 +121,7 @@ public static class Program
             s.GetRequiredService<ILogger<Workspaces.InWorkspace.CgroupDelegation>>()));
         builder.Services.AddSingleton(new Workspaces.InWorkspace.ResourceUsage(cgroups, config.Runtime.Proc));
         builder.Services.AddSingleton(new Linux.NamespaceHelper(Environment.ProcessPath ?? "/proc/self/exe"));
+        builder.Services.AddSingleton(fsShift);
         builder.Services.AddSingleton<Workspaces.InWorkspace.InWorkspaceOperations>();
         builder.Services.AddSingleton<Workspaces.InWorkspace.WorkspaceNetwork>();
         builder.Services.AddSingleton<WorkspaceLimitsInterceptor>();
@@ -122,22 +146,38 @@ public static class Program
         app.Services.GetRequiredService<ContentMetrics>(); // its families are on /metrics from the start
         var health = app.Services.GetRequiredService<HealthServiceImpl>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("wsd");
+        bool started = false;
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            started = true;
             SetServing(health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+            log.Log(fsShift.Usable ? LogLevel.Information : LogLevel.Warning, "runtime.fsShift {mode}: {method} ({reason})",
+                fsShift.ModeName, fsShift.MethodName, fsShift.Reason);
             log.LogInformation("wsd {version} serving the content API on {service} ({tls}), health and metrics on {health}, working area {area}",
                 BuildInfo.Version, serviceEndPoint, config.Service.Tls is null ? "plaintext" : "TLS", healthEndPoint, area.Root);
         });
         app.Lifetime.ApplicationStopping.Register(() =>
         {
+            // A start that failed stops too; it has nothing to shut down and says so in its one line.
+            if (!started)
+                return;
             SetServing(health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.NotServing);
             log.LogInformation("shutting down: no new calls; running calls have {grace} to finish", Duration.Format(config.Service.ShutdownGracePeriod));
         });
 
-        area.Create();
-        if (config.Content.Storage.Kind == "local")
-            Directory.CreateDirectory(config.Content.Storage.Local.Root);
         return app;
+    }
+
+    static void CreateDirectory(string key, string path, Action create)
+    {
+        try
+        {
+            create();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{key}: cannot create '{path}': {e.Message}", e);
+        }
     }
 
     static void SetServing(HealthServiceImpl health, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus status)

@@ -82,14 +82,27 @@ public static class CommandLine
         }
 
         var config = ConfigLoader.Load(configFile);
-        var daemon = Program.BuildDaemon(config, verbose);
         try
         {
-            await daemon.RunAsync();
+            // Building binds the listeners and creates the directories (Program.BuildDaemon), so
+            // the usual reasons not to start are found before any service runs.
+            await using var daemon = Program.BuildDaemon(config, verbose);
+            try
+            {
+                await daemon.StartAsync();
+            }
+            catch
+            {
+                // Stopped before it is disposed: the host then takes the services it cancels as
+                // stopped, not as crashed, and reports none of them.
+                await daemon.StopAsync();
+                throw;
+            }
+            await daemon.WaitForShutdownAsync();
         }
         catch (IOException e)
         {
-            // Typically an address already in use: say which and stop, no stack trace.
+            // An address already in use, a directory that cannot be made: say which and stop, no stack trace.
             Console.Error.WriteLine($"wsd: cannot serve: {e.Message}");
             return 1;
         }

@@ -51,8 +51,8 @@ public static class ConfigValidator
             problems.Add("runtime.containerd.socket: must name containerd's socket");
         if (config.Runtime.Containerd.WaitForContainer < TimeSpan.Zero)
             problems.Add("runtime.containerd.waitForContainer: must not be negative");
-        if (config.Runtime.FsShift is not ("idmapped" or "shiftfs"))
-            problems.Add($"runtime.fsShift: '{config.Runtime.FsShift}' is not one of idmapped, shiftfs");
+        if (!FsShiftModes.TryParse(config.Runtime.FsShift, out _))
+            problems.Add($"runtime.fsShift: '{config.Runtime.FsShift}' is not one of {FsShiftModes.Names}");
         if (!WorkspaceCidr.TryParse(config.Runtime.WorkspaceCidr, out _, out string cidrProblem))
             problems.Add($"runtime.workspaceCidr: {cidrProblem}");
         if (config.Runtime.RootRange.Size == 0)

@@ -169,8 +169,12 @@ public sealed class RuntimeConfig
     /// <summary>The node's /proc, as the daemon sees it (upstream's procLocation).</summary>
     public string Proc { get; set; } = "/proc";
 
-    /// <summary>How a workspace's root file system is shifted to its user namespace: <c>idmapped</c> or <c>shiftfs</c> (SPEC §7).</summary>
-    public string FsShift { get; set; } = "idmapped";
+    /// <summary>
+    /// How a workspace's root file system is shifted to its user namespace (SPEC §7): <c>auto</c>
+    /// (shiftfs where the kernel has it, else idmapped), <c>idmapped</c> or <c>shiftfs</c>; parsed by
+    /// <see cref="FsShiftModes"/>.
+    /// </summary>
+    public string FsShift { get; set; } = "auto";
 
     /// <summary>The host IDs WriteIDMapping may map container root to (upstream: 33333, one ID).</summary>
     public IdRangeConfig RootRange { get; set; } = new() { Start = 33333, Size = 1 };

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Wsd.Config;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Wsd.Hosting.WorkspaceSockets;
 
 namespace Wsd.Hosting;
@@ -8,7 +8,8 @@ namespace Wsd.Hosting;
 /// <summary>The daemon's three kinds of listener, all on one Kestrel server.</summary>
 static class Listeners
 {
-    public static void Configure(KestrelServerOptions kestrel, WsdConfig config, IPEndPoint service, IPEndPoint health)
+    /// <summary><paramref name="tls"/>: the content API's TLS, loaded beforehand (<see cref="TlsOptions"/>); null for plaintext.</summary>
+    public static void Configure(KestrelServerOptions kestrel, HttpsConnectionAdapterOptions? tls, IPEndPoint service, IPEndPoint health)
     {
         kestrel.AddServerHeader = false;
         kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
@@ -17,8 +18,8 @@ static class Listeners
         kestrel.Listen(service, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
-            if (config.Service.Tls is { } tls)
-                listen.UseHttps(TlsOptions.Create(tls));
+            if (tls is not null)
+                listen.UseHttps(tls);
         });
 
         // Health and metrics: plain HTTP/1.1 for kubelet probes, Prometheus and curl.

@@ -1,4 +1,5 @@
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Wsd.Config;
@@ -12,7 +13,24 @@ namespace Wsd.Hosting;
 /// </summary>
 static class TlsOptions
 {
+    /// <summary>
+    /// Loads the certificate, key and CA now, while the daemon is built: a file that cannot be
+    /// read or parsed is a <see cref="ConfigException"/> naming it before anything has started.
+    /// </summary>
     public static HttpsConnectionAdapterOptions Create(TlsConfig tls)
+    {
+        try
+        {
+            return Load(tls);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"service.tls: cannot load certificate '{tls.CertPath}' with key '{tls.KeyPath}'" +
+                (tls.CaPath.Length > 0 ? $" and CA '{tls.CaPath}'" : "") + $": {e.Message}");
+        }
+    }
+
+    static HttpsConnectionAdapterOptions Load(TlsConfig tls)
     {
         var options = new HttpsConnectionAdapterOptions
         {

@@ -31,7 +31,7 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations, Workspa
         var shift = await operations.PrepareForUserNsAsync(WorkspaceOf(context), context.CancellationToken);
         return new PrepareForUserNSResponse
         {
-            FsShift = shift == InWorkspaceOperations.FsShift.Shiftfs ? FSShiftMethod.Shiftfs : FSShiftMethod.Idmapped,
+            FsShift = shift == FsShift.Shiftfs ? FSShiftMethod.Shiftfs : FSShiftMethod.Idmapped,
         };
     }
 

@@ -40,19 +40,27 @@ public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketSe
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, clock);
-        do
+        try
         {
-            try
+            do
             {
-                if (store.RepairUnsaved() is > 0 and var unsaved)
-                    log.LogWarning("{count} session files are still not up to date in {area}", unsaved, store.Area.Root);
-                store.RemoveOrphans(MinimumAge);
+                try
+                {
+                    if (store.RepairUnsaved() is > 0 and var unsaved)
+                        log.LogWarning("{count} session files are still not up to date in {area}", unsaved, store.Area.Root);
+                    store.RemoveOrphans(MinimumAge);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    log.LogWarning("housekeeping of {area} failed: {error}", store.Area.Root, e.Message);
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                log.LogWarning("housekeeping of {area} failed: {error}", store.Area.Root, e.Message);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The daemon is stopping (or its start failed and the host is disposed): an end, not a
+            // crash, which the host would report with its stack trace.
+        }
     }
 }

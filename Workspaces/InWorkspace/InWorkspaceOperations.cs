@@ -18,14 +18,13 @@ public sealed class InWorkspaceOperations(
     NamespaceHelper helper,
     WorkingArea area,
     RuntimeConfig runtime,
+    FsShiftChoice fsShift,
     ILogger<InWorkspaceOperations> log)
 {
-    public enum FsShift { Shiftfs, Idmapped }
-
     /// <summary>
     /// Readies the container for its user namespace (REF §7.4): device nodes in its /dev, its root
     /// shifted at &lt;service dir&gt;/mark (ID-mapped through a user namespace with the standard
-    /// mapping, or shiftfs where configured and present), and its processes moved into a
+    /// mapping, or shiftfs as <see cref="FsShiftChoice"/> decided at start), and its processes moved into a
     /// <c>workspace</c> cgroup with the controllers delegated.
     /// </summary>
     public async Task<FsShift> PrepareForUserNsAsync(string instanceId, CancellationToken cancellationToken)
@@ -46,7 +45,7 @@ public sealed class InWorkspaceOperations(
         // stacked on, so one Teardown leaves nothing behind.
         if (MarkMount.Unmount(area.ServiceDir(instanceId), detach: true) is { } stale)
             throw new WsdException(ErrorCode.Internal, $"cannot replace the earlier mark: {stale}");
-        FsShift shift = runtime.FsShift == "shiftfs" ? FsShift.Shiftfs : FsShift.Idmapped;
+        FsShift shift = fsShift.Method;
         try
         {
             if (shift == FsShift.Shiftfs)
@@ -82,8 +81,9 @@ public sealed class InWorkspaceOperations(
     // shiftfs is an out-of-tree module (Ubuntu kernels); the mark is its "mark" mount of the root.
     void MountShiftfs(int pid, string mark)
     {
-        if (!File.ReadAllText(Path.Combine(containers.Proc.Root, "filesystems")).Contains("\tshiftfs\n", StringComparison.Ordinal))
-            throw new WsdException(ErrorCode.FailedPrecondition, "runtime.fsShift is shiftfs, but this kernel has no shiftfs; use idmapped");
+        // Checked again on every call: the module may have been unloaded since the daemon started.
+        if (!KernelFilesystems.Has(containers.Proc.Root, "shiftfs"))
+            throw new WsdException(ErrorCode.FailedPrecondition, "the fs shift method is shiftfs, but this kernel has no shiftfs filesystem; set runtime.fsShift to idmapped");
         MountCalls.MountFs(Path.Combine(containers.Proc.Root, pid.ToString(), "root"), mark, "shiftfs", 0, "mark");
     }
 

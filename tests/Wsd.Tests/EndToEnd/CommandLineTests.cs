@@ -38,6 +38,9 @@ public class CommandLineTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("log.level", result.Stderr);
+        Assert.Equal("", result.Stdout);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        DaemonProcessTests.AssertNoCrashReport(result.Stderr);
     }
 
     [Fact]
@@ -50,6 +53,43 @@ public class CommandLineTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("runtime.workspaceCidr: '10.0.5.0/31' is not big enough", result.Stderr);
+    }
+
+    [Fact]
+    public async Task RunWithAWorkingAreaItCannotCreateSaysSoInOneLine()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.Combine("a-file"), "");
+        var config = DaemonProcess.DefaultConfig(dir, out _, out _);
+        config["content"]!["workingArea"] = dir.Combine("a-file", "workspaces");
+        await File.WriteAllTextAsync(dir.Combine("wsd.json"), config.ToJsonString());
+
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "run", "--config", "wsd.json");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.StartsWith($"wsd: cannot serve: content.workingArea: cannot create '{dir.Combine("a-file", "workspaces")}': ", result.Stderr);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        DaemonProcessTests.AssertNoCrashReport(result.Stderr);
+    }
+
+    [Fact]
+    public async Task RunWithACertificateItCannotLoadSaysSoInOneLine()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllTextAsync(dir.Combine("tls.crt"), "not a certificate\n");
+        await File.WriteAllTextAsync(dir.Combine("tls.key"), "not a key\n");
+        var config = DaemonProcess.DefaultConfig(dir, out _, out _);
+        config["service"]!["tls"] = new System.Text.Json.Nodes.JsonObject { ["certPath"] = "tls.crt", ["keyPath"] = "tls.key" };
+        await File.WriteAllTextAsync(dir.Combine("wsd.json"), config.ToJsonString());
+
+        var result = Tools.Run(RepositoryPaths.DaemonBinary, dir.Path, "run", "--config", "wsd.json");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.StartsWith($"wsd: invalid configuration: service.tls: cannot load certificate '{dir.Combine("tls.crt")}' with key '{dir.Combine("tls.key")}': ", result.Stderr);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        DaemonProcessTests.AssertNoCrashReport(result.Stderr);
     }
 
     [Fact]

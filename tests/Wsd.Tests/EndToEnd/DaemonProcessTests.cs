@@ -229,8 +229,10 @@ public class DaemonProcessTests
         }
     }
 
-    [Fact]
-    public async Task AnAddressInUseIsAClearErrorAndExitCodeOne()
+    [Theory]
+    [InlineData("service")]
+    [InlineData("health")]
+    public async Task AnAddressInUseIsOneClearLineAndExitCodeOneWithNothingElse(string listener)
     {
         using var dir = new TempDirectory();
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -238,10 +240,22 @@ public class DaemonProcessTests
         int busyPort = ((System.Net.IPEndPoint)blocker.LocalEndpoint).Port;
 
         await using var daemon = await DaemonProcess.StartAsync(dir,
-            config => config["service"]!["address"] = $"127.0.0.1:{busyPort}", waitReady: false);
+            config => config[listener]!["address"] = $"127.0.0.1:{busyPort}", waitReady: false);
         await daemon.WaitForExitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(1, daemon.ExitCode);
-        Assert.Contains("address already in use", daemon.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal($"stderr: wsd: cannot serve: {listener}.address 127.0.0.1:{busyPort}: Address already in use", daemon.Output);
+        AssertNoCrashReport(daemon.Output);
+    }
+
+    /// <summary>What a daemon that could not start must not print: the host's reports of services it tore down.</summary>
+    internal static void AssertNoCrashReport(string output)
+    {
+        // Log levels as the JSON and the plain console formatters write them ("critical" may be named by a config problem).
+        Assert.DoesNotContain("Critical", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("crit:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", output, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("BackgroundService", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // a stack frame, printed or inside a JSON log line
     }
 }

@@ -207,6 +207,22 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
         Tools.Ok("nsenter", "/", "-U", "-t", pid.ToString(), "stat", "-c", "%u:%g", path).Trim();
 
     [Fact]
+    public async Task WithNoFsShiftConfiguredTheDaemonSaysAtStartWhatAutoChoseAndPrepareAnswersIt()
+    {
+        // Read here, not through the daemon's code: a kernel lists a loaded shiftfs as "nodev\tshiftfs".
+        bool kernelHasShiftfs = File.ReadAllLines("/proc/filesystems").Any(l => l.EndsWith("\tshiftfs", StringComparison.Ordinal));
+        string line = kernelHasShiftfs
+            ? "runtime.fsShift auto: shiftfs (this kernel has the shiftfs filesystem, which every workspacekit supports)"
+            : "runtime.fsShift auto: idmapped (this kernel has no shiftfs filesystem; the upstream workspacekit needs shiftfs, see README)";
+
+        var prepared = await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest());
+
+        Assert.Single(_daemon.Output.Split('\n'), l => l.Contains(line, StringComparison.Ordinal));
+        Assert.Equal(kernelHasShiftfs ? FSShiftMethod.Shiftfs : FSShiftMethod.Idmapped, prepared.FsShift);
+        Assert.True((await Iws.TeardownAsync(new TeardownRequest())).Success);
+    }
+
+    [Fact]
     public async Task PrepareForUserNSShiftsTheRootForTheUserNamespaceAndTeardownUnshiftsIt()
     {
         Tools.Require("nsenter", "util-linux");
