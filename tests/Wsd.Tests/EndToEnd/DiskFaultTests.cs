@@ -237,8 +237,9 @@ public class DiskFaultTests(ITestOutputHelper output)
         // What a daemon killed mid-init leaves: a session still initializing, with partial content.
         File.WriteAllText(dir.Combine("workspaces", "ws-cut.workspace.json"),
             File.ReadAllText(dir.Combine("workspaces", "ws-ready.workspace.json")).Replace("ws-ready", "ws-cut").Replace("\"ready\"", "\"initializing\""));
-        Directory.CreateDirectory(dir.Combine("workspaces", "ws-cut"));
-        WriteFile(dir.Combine("workspaces", "ws-cut", "partial.bin"), 4 << 20);
+        // The partial content is empty files: removing it frees nothing, so the working area stays full for the restart's own writes.
+        Directory.CreateDirectory(dir.Combine("workspaces", "ws-cut", "src"));
+        File.WriteAllBytes(dir.Combine("workspaces", "ws-cut", "src", "partial.c"), []);
         area.Fill(".filler");
 
         await using var daemon = await StartAsync(dir);
