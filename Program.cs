@@ -60,8 +60,9 @@ public static class Program
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Service.ShutdownGracePeriod);
         JsonLogging.Configure(builder.Logging, config.Log.Level, verbose);
 
+        var diskGuard = new DiskGuard(area, config.Content.MinFreeBytes);
         var metrics = new MetricRegistry();
-        DaemonMetrics.Register(metrics, area, config.Content.MinFreeBytes);
+        DaemonMetrics.Register(metrics, diskGuard.FreeBytesOrNaN, config.Content.MinFreeBytes);
 
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(area);
@@ -71,7 +72,7 @@ public static class Program
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddSingleton<WorkspaceQuotas>();
-        builder.Services.AddSingleton(new DiskGuard(area, config.Content.MinFreeBytes));
+        builder.Services.AddSingleton(diskGuard);
         builder.Services.AddHostedService<WorkspaceHousekeeping>();
         builder.Services.AddSingleton<WorkspaceSocketHub>();
         builder.Services.AddSingleton<IWorkspaceSocketServer>(s => s.GetRequiredService<WorkspaceSocketHub>());

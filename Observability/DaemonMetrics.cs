@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Wsd.Observability.Metrics;
-using Wsd.Workspaces;
 
 namespace Wsd.Observability;
 
 /// <summary>Process-wide metrics: build, resources, and the working area's free space (REF §8.4).</summary>
 public static class DaemonMetrics
 {
-    public static void Register(MetricRegistry registry, WorkingArea area, long minFreeBytes)
+    /// <param name="workingAreaFreeBytes">The working area's free bytes, NaN when they cannot be read (as upstream).</param>
+    public static void Register(MetricRegistry registry, Func<double> workingAreaFreeBytes, long minFreeBytes)
     {
         string version = Escape(BuildInfo.Version);
         registry.Register(new ScrapedValue("wsd_build_info", "Build of the running wsd binary; always 1.",
@@ -18,10 +18,10 @@ public static class DaemonMetrics
         string hostname = Escape(Environment.GetEnvironmentVariable("NODENAME") ?? Environment.MachineName);
         registry.Register(new ScrapedValue("gitpod_ws_daemon_working_area_free_bytes",
             "Bytes available to unprivileged users in the working area's file system.",
-            () => FreeBytes(area.Root), constantLabels: $"{{hostname=\"{hostname}\"}}"));
+            workingAreaFreeBytes, constantLabels: $"{{hostname=\"{hostname}\"}}"));
         registry.Register(new ScrapedValue("wsd_working_area_free_bytes",
             "Bytes available to unprivileged users in the working area's file system; InitWorkspace is refused below wsd_working_area_min_free_bytes.",
-            () => FreeBytes(area.Root)));
+            workingAreaFreeBytes));
         registry.Register(new ScrapedValue("wsd_working_area_min_free_bytes",
             "The configured minimum of free bytes in the working area (content.minFreeBytes).", () => minFreeBytes));
 
@@ -32,18 +32,6 @@ public static class DaemonMetrics
             () => Environment.CpuUsage.TotalTime.TotalSeconds, type: "counter"));
         registry.Register(new ScrapedValue("dotnet_gc_heap_size_bytes", "Bytes of managed heap in use after the last collection.",
             () => GC.GetGCMemoryInfo().HeapSizeBytes));
-    }
-
-    static double FreeBytes(string path)
-    {
-        try
-        {
-            return Linux.FreeSpace.AvailableBytes(path);
-        }
-        catch (IOException)
-        {
-            return double.NaN; // as upstream: NaN when statfs fails
-        }
     }
 
     // /proc/self/statm: size resident shared ... in pages.

@@ -1,8 +1,10 @@
+using Wsd.Content.Git;
+
 namespace Wsd.Services;
 
 static class GitStatusMapping
 {
-    public static Api.ContentService.GitStatus? ToProto(Workspaces.GitStatus? status)
+    public static Api.ContentService.GitStatus? ToProto(GitStatus? status)
     {
         if (status is null)
             return null;

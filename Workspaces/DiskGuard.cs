@@ -10,6 +10,19 @@ namespace Wsd.Workspaces;
 /// </summary>
 public sealed class DiskGuard(WorkingArea area, long minFreeBytes)
 {
+    /// <summary>The working area's free bytes for the metrics; NaN when statfs fails, as upstream's.</summary>
+    public double FreeBytesOrNaN()
+    {
+        try
+        {
+            return FreeSpace.AvailableBytes(area.Root);
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+    }
+
     public void RequireRoomForAnotherWorkspace()
     {
         if (minFreeBytes == 0)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Wsd.Content.Git;
 using Wsd.Interop;
 
 namespace Wsd.Workspaces;

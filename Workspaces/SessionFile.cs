@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Wsd.Content.Git;
 
 namespace Wsd.Workspaces;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Wsd.Content.Git;
 using Wsd.Errors;
 
 namespace Wsd.Workspaces;

@@ -1,7 +1,6 @@
 using System.Text;
 using Wsd.Errors;
 using Wsd.Linux.Sandbox;
-using Wsd.Workspaces;
 
 namespace Wsd.Content.Git;
 

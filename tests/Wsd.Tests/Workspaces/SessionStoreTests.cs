@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wsd.Content.Git;
 using Wsd.Errors;
 using Wsd.Tests.Support;
 using Wsd.Workspaces;

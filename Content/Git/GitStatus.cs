@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Wsd.Workspaces;
+namespace Wsd.Content.Git;
 
 /// <summary>
 /// The state of a checkout when its workspace is disposed (REF §3.9), kept in the session file as
