@@ -96,6 +96,7 @@ public static class Program
         builder.Services.AddSingleton<Content.LogUploader>();
         builder.Services.AddSingleton<ContentMetrics>();
         builder.Services.AddSingleton<Content.ContentProgress>();
+        builder.Services.AddSingleton<IProgressReport>(s => s.GetRequiredService<Content.ContentProgress>());
         builder.Services.AddSingleton(s => new Content.BackupLimiter(config.Content.Backup.MaxConcurrent, config.Content.Backup.MaxWait, s.GetRequiredService<ContentMetrics>()));
         builder.Services.AddSingleton(s => new Content.ArchiveUploader(user.Uids, user.Gids, s.GetRequiredService<Content.BackupLimiter>(),
             s.GetRequiredService<ContentMetrics>(), s.GetRequiredService<ILogger<Content.ArchiveUploader>>()));

@@ -10,7 +10,7 @@ namespace Wsd.Content;
 /// JSON on the health listener's <c>/progress</c>, which <c>wsd client</c> polls to show progress
 /// on a terminal (the content API's calls are unary and upstream's; they carry none).
 /// </summary>
-public sealed class ContentProgress
+public sealed class ContentProgress : Observability.IProgressReport
 {
     readonly ConcurrentDictionary<string, Tracker> _running = new(StringComparer.Ordinal);
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Wsd.Hosting.WorkspaceSockets;
+using Wsd.Observability;
 using Wsd.Observability.Metrics;
 
 namespace Wsd.Hosting;
@@ -25,7 +26,7 @@ static class HealthEndpoints
         {
             context.Response.ContentType = "application/json";
             await using var json = new System.Text.Json.Utf8JsonWriter(context.Response.Body);
-            context.RequestServices.GetRequiredService<Content.ContentProgress>().WriteJson(json);
+            context.RequestServices.GetRequiredService<IProgressReport>().WriteJson(json);
         }));
 
         app.Map("/metrics", OnHealthListener(healthPort, context =>

@@ -15,7 +15,6 @@ public class DependencyDirectionTests
     [
         "Cli -> Program",        // CommandLine calls Program.BuildDaemon: the daemon builder belongs in Hosting
         "Program -> Cli",        // the other half of that cycle
-        "Hosting -> Content",    // /progress reads Content.ContentProgress: progress belongs in a leaf
         "Services -> Storage",   // WorkspaceContentService calls ObjectNames.Key only to validate
         "Services -> Linux",
         "Workspaces -> Interop", // WorkspaceNetwork and others call setns and libc themselves
