@@ -23,8 +23,6 @@ public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceLife
         string checkout = InitializerSpecs.CheckoutLocations(content).FirstOrDefault() ?? "";
         var spec = new SessionSpec(request.Id, request.Metadata.Owner, request.Metadata.MetaId, checkout,
             request.RemoteStorageDisabled, request.StorageQuotaBytes);
-        if (!request.RemoteStorageDisabled)
-            Storage.ObjectNames.Key(spec.Owner, spec.MetaId, Storage.ObjectNames.Backup); // owner and meta_id must make object names
 
         await lifecycle.InitAsync(spec, content, context.CancellationToken);
         return new InitWorkspaceResponse();

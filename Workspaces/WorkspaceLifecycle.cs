@@ -35,6 +35,8 @@ public sealed class WorkspaceLifecycle(
     /// </summary>
     public async Task InitAsync(SessionSpec spec, InitializerSpec content, CancellationToken cancellationToken)
     {
+        if (!spec.RemoteStorageDisabled)
+            ObjectNames.Key(spec.Owner, spec.MetaId, ObjectNames.Backup); // owner and meta_id must make object names: INVALID_ARGUMENT first
         diskGuard.RequireRoomForAnotherWorkspace();
         quotas.Require(spec.StorageQuotaBytes);
         var session = sessions.Create(spec);

@@ -180,4 +180,24 @@ public class InitializerDetailTests
         Assert.Equal((StatusCode.FailedPrecondition, "workspace content was never ready"), (dispose.StatusCode, dispose.Status.Detail));
         Assert.Equal(StatusCode.DeadlineExceeded, wait.StatusCode); // the wait honours the caller's deadline
     }
+
+    [Theory]
+    [InlineData("../other-user", "workspace ID (metadata.meta_id) \"../other-user\" cannot be part of an object name")]
+    [InlineData("a@bucket", "workspace ID (metadata.meta_id) \"a@bucket\" cannot be part of an object name")]
+    [InlineData("", "workspace ID (metadata.meta_id) is required for remote storage")]
+    public async Task AMetaIdThatCannotNameObjectsIsRefusedBeforeAnythingIsMade(string meta, string message)
+    {
+        using var dir = new TempDirectory();
+        await using var daemon = await DaemonProcess.StartAsync(dir);
+        var empty = new WorkspaceInitializer { Empty = new EmptyInitializer() };
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await daemon.Content.InitWorkspaceAsync(Init("ws-1", empty, meta)));
+
+        Assert.Equal((StatusCode.InvalidArgument, message), (e.StatusCode, e.Status.Detail));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Combine("workspaces")));
+        // Without remote storage no object is ever named after it.
+        var local = Init("ws-1", empty, meta);
+        local.RemoteStorageDisabled = true;
+        await daemon.Content.InitWorkspaceAsync(local);
+    }
 }
