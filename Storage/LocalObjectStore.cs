@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Wsd.Errors;
 using Wsd.Interop;
+using Wsd.Linux;
 
 namespace Wsd.Storage;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Wsd.Content.Git;
-using Wsd.Interop;
+using Wsd.Linux;
 
 namespace Wsd.Workspaces;
 

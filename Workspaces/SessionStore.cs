@@ -162,7 +162,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             try
             {
                 File.Delete(area.SessionFile(session.Id));
-                Interop.Durability.SyncDirectory(area.Root);
+                Linux.Durability.SyncDirectory(area.Root);
             }
             catch (Exception e)
             {
@@ -256,7 +256,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         try
         {
             File.Move(path, aside, overwrite: false);
-            Interop.Durability.SyncDirectory(area.Root);
+            Linux.Durability.SyncDirectory(area.Root);
             log.LogError("session file {path} is corrupt: {problem}. It was moved to {aside}; workspace {instanceId} is not served and its content " +
                 "{content} is kept. Inspect both, then remove them to let the ID be used again", path, problem, aside, id, area.ContentDir(id));
         }

@@ -16,7 +16,7 @@ public class DependencyDirectionTests
         "Cli -> Program",        // CommandLine calls Program.BuildDaemon: the daemon builder belongs in Hosting
         "Program -> Cli",        // the other half of that cycle
         "Services -> Linux",     // WriteIDMapping builds Linux.IdMaps entries: one ID-range type for Archive and Linux is due
-        "Workspaces -> Interop", // WorkspaceNetwork and others call setns and libc themselves
+        "Workspaces -> Interop", // InWorkspaceOperations, WorkspaceNetwork and MarkMount call mount, setns and close themselves
     ];
 
     [Fact]

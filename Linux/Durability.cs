@@ -1,6 +1,7 @@
 using Microsoft.Win32.SafeHandles;
+using Wsd.Interop;
 
-namespace Wsd.Interop;
+namespace Wsd.Linux;
 
 /// <summary>
 /// Write-then-commit on Linux: a file's data reaches the disk before it gets its final name, and
