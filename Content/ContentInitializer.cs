@@ -33,12 +33,12 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
             if (await RestoreAsync(target.Restorer, target.Storage.Backup, target.ContentDirectory, "backup", cancellationToken))
                 return new InitOutcome(InitSource.FromBackup, [Metric("fromBackup", clock, before, target.ContentDirectory)]);
         }
-        var metrics = new List<InitMetric>();
-        string source = await RunAsync(target, spec, metrics, cancellationToken);
-        return new InitOutcome(source, metrics);
+        var measured = new List<InitMetric>();
+        string source = await RunAsync(target, spec, measured, cancellationToken);
+        return new InitOutcome(source, measured);
     }
 
-    async Task<string> RunAsync(Target target, InitializerSpec spec, List<InitMetric> metrics, CancellationToken cancellationToken)
+    async Task<string> RunAsync(Target target, InitializerSpec spec, List<InitMetric> measured, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         long before = ContentPaths.UsedBytes(target.ContentDirectory);
@@ -48,27 +48,27 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
                 return InitSource.FromOther;
             case CompositeSpec composite:
                 foreach (var child in composite.Children)
-                    await RunAsync(target, child, metrics, cancellationToken);
-                metrics.Add(Metric("composite", clock, before, target.ContentDirectory));
+                    await RunAsync(target, child, measured, cancellationToken);
+                measured.Add(Metric("composite", clock, before, target.ContentDirectory));
                 return InitSource.FromOther;
             case GitSpec gitSpec:
                 await git.RunAsync(gitSpec, target.ContentDirectory, target.Uid, target.Gid, cancellationToken);
-                metrics.Add(Metric("git", clock, before, target.ContentDirectory));
+                measured.Add(Metric("git", clock, before, target.ContentDirectory));
                 return InitSource.FromOther;
             case SnapshotSpec snapshot:
                 if (!snapshot.FromVolumeSnapshot)
                 {
                     await RestoreSnapshotAsync(target, snapshot, cancellationToken);
-                    metrics.Add(Metric("snapshot", clock, before, target.ContentDirectory));
+                    measured.Add(Metric("snapshot", clock, before, target.ContentDirectory));
                 }
                 return InitSource.FromBackup;
             case PrebuildSpec prebuild:
-                await RunPrebuildAsync(target, prebuild, metrics, cancellationToken);
-                metrics.Add(Metric("prebuild", clock, before, target.ContentDirectory));
+                await RunPrebuildAsync(target, prebuild, measured, cancellationToken);
+                measured.Add(Metric("prebuild", clock, before, target.ContentDirectory));
                 return InitSource.FromPrebuild;
             case DownloadSpec download:
                 await DownloadAsync(target, download, cancellationToken);
-                metrics.Add(Metric("fileDownload", clock, before, target.ContentDirectory));
+                measured.Add(Metric("fileDownload", clock, before, target.ContentDirectory));
                 return InitSource.FromOther;
             case FromBackupSpec backup:
                 if (!backup.FromVolumeSnapshot)
@@ -116,7 +116,7 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
 
     // Snapshot first; if it cannot be restored, fall back to cloning, after emptying the content
     // completely (upstream's glob left dotfiles such as a half-restored .git, REF §9.2 item 20).
-    async Task RunPrebuildAsync(Target target, PrebuildSpec prebuild, List<InitMetric> metrics, CancellationToken cancellationToken)
+    async Task RunPrebuildAsync(Target target, PrebuildSpec prebuild, List<InitMetric> measured, CancellationToken cancellationToken)
     {
         bool restored = false;
         if (prebuild.Snapshot is { } snapshot && !snapshot.FromVolumeSnapshot)
@@ -140,7 +140,7 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
             if (restored && Directory.Exists(Path.Combine(location, ".git")))
                 continue; // the prebuild's working copy stays as the prebuild left it
             await git.RunAsync(gitSpec, target.ContentDirectory, target.Uid, target.Gid, cancellationToken);
-            metrics.Add(Metric("git", clock, before, target.ContentDirectory));
+            measured.Add(Metric("git", clock, before, target.ContentDirectory));
         }
     }
 

@@ -8,7 +8,7 @@ namespace Wsd.Tests.Archive;
 /// bsdtar extract with the same content, modes, numeric owners, links and mtimes; what they write
 /// (ustar, pax, gnu, long names, hardlinks, sparse files, xattrs), wsd extracts (SPEC §5).
 /// </summary>
-public class InteropTests
+public class GnuTarCompatibilityTests
 {
     static void WsdCreate(string source, string archive)
     {
