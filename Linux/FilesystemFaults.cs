@@ -40,7 +40,15 @@ public static class FilesystemFaults
     }
 
     /// <summary>True when a full, over-quota or read-only filesystem caused <paramref name="e"/>: trying again at once cannot help.</summary>
-    public static bool IsFilesystemFault(Exception e) => Explain(e, "", "/") is not null;
+    public static bool IsFilesystemFault(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is FilesystemFaultException)
+                return true;
+        }
+        return e is not WsdException { Code: ErrorCode.ResourceExhausted } && CauseOf(e) is not null;
+    }
 
     /// <summary>True when <paramref name="e"/> was caused by a full or over-quota filesystem.</summary>
     public static bool IsOutOfSpace(Exception e) => CauseOf(e) is (Errno.ENOSPC or Errno.EDQUOT, _);

@@ -97,7 +97,7 @@ public sealed class Session
     /// </summary>
     internal Exception? TransitionEvenIfUnsaved(SessionState state, string? failure = null, GitStatus? gitStatus = null)
     {
-        Exception? problem = null;
+        Exception? problem;
         lock (_persist)
         {
             Change(state, failure, gitStatus);

@@ -213,15 +213,15 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
                 log.LogError("session file {path} cannot be read and is left in place; workspace {instanceId} is not served: {error}", path, id, e.Message);
                 continue;
             }
-            if (problem is null && (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out _) || !WorkspaceId.IsValid(id)))
+            var state = SessionState.Failed;
+            if (problem is null && (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out state) || !WorkspaceId.IsValid(id)))
                 problem = $"it does not describe workspace {id} in a known state";
             if (problem is not null)
             {
                 MoveAside(path, id, problem);
                 continue;
             }
-            SessionStates.TryParse(file!.State, out var state);
-            file.Location = area.ContentDir(id); // never trust a path read back from disk
+            file!.Location = area.ContentDir(id); // never trust a path read back from disk
             file.ServiceLocDaemon = area.ServiceDir(id);
             var session = new Session(file, path, state);
             if (state == SessionState.Initializing)
