@@ -15,7 +15,8 @@ public static class CommandLine
           wsd quota DIR                         project quotas (ids 1000-9999) on DIR's filesystem, one JSON line each
         """ + "\n" + ArchiveCommand.Usage + ClientCommand.Usage + "\n" + IwsCommand.Usage;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs the command <paramref name="args"/> name; <c>run</c> serves the daemon <paramref name="buildDaemon"/> builds.</summary>
+    public static async Task<int> RunAsync(string[] args, Func<WsdConfig, bool, WebApplication> buildDaemon)
     {
         // Helper modes the daemon starts itself with; they must not print anything else. The sandbox
         // comes before askpass: it carries the askpass marker on to git.
@@ -29,7 +30,7 @@ public static class CommandLine
         {
             return args switch
             {
-                ["run", .. var rest] => await Serve(rest),
+                ["run", .. var rest] => await Serve(rest, buildDaemon),
                 ["version" or "--version"] => Print($"wsd {BuildInfo.Version}"),
                 ["config", "validate", var file] => Validate(file),
                 ["config", "default"] => Print(ConfigLoader.DefaultJson()),
@@ -62,7 +63,7 @@ public static class CommandLine
         }
     }
 
-    static async Task<int> Serve(string[] args)
+    static async Task<int> Serve(string[] args, Func<WsdConfig, bool, WebApplication> buildDaemon)
     {
         string? configFile = null;
         bool verbose = false;
@@ -84,9 +85,9 @@ public static class CommandLine
         var config = ConfigLoader.Load(configFile);
         try
         {
-            // Building binds the listeners and creates the directories (Program.BuildDaemon), so
-            // the usual reasons not to start are found before any service runs.
-            await using var daemon = Program.BuildDaemon(config, verbose);
+            // Building binds the listeners and creates the directories (Hosting.StartupPreparation),
+            // so the usual reasons not to start are found before any service runs.
+            await using var daemon = buildDaemon(config, verbose);
             try
             {
                 await daemon.StartAsync();

@@ -1,7 +1,7 @@
 using System.Text;
-using Wsd.Hosting.WorkspaceSockets;
 using Wsd.Observability;
 using Wsd.Observability.Metrics;
+using Wsd.Workspaces;
 
 namespace Wsd.Hosting;
 

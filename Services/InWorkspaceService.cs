@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Wsd.Api.Iws;
-using Wsd.Hosting.WorkspaceSockets;
+using Wsd.Workspaces;
 using Wsd.Linux;
 using Wsd.Workspaces.InWorkspace;
 
@@ -14,7 +14,7 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations, Workspa
 {
     /// <summary>The workspace whose socket the call came in on (the listener guard admits no other calls).</summary>
     internal static string WorkspaceOf(ServerCallContext context) =>
-        context.GetHttpContext().Features.Get<WorkspaceConnection>()?.WorkspaceId
+        context.GetHttpContext().Features.Get<WorkspaceConnection>()?.InstanceId
             ?? throw new RpcException(new Status(StatusCode.Internal, "an in-workspace call arrived without its workspace socket"));
 
     internal static WorkspaceInfoResponse InfoResponse(ResourceUsage.Figures figures) => new()

@@ -6,11 +6,11 @@ namespace Wsd.Workspaces;
 /// </summary>
 public interface IWorkspaceSocketServer
 {
-    /// <summary>Starts serving <paramref name="workspaceId"/> on <paramref name="socketPath"/>; a no-op when it already is.</summary>
-    Task StartAsync(string workspaceId, string socketPath, CancellationToken cancellationToken = default);
+    /// <summary>Starts serving <paramref name="instanceId"/> on <paramref name="socketPath"/>; a no-op when it already is.</summary>
+    Task StartAsync(string instanceId, string socketPath, CancellationToken cancellationToken = default);
 
     /// <summary>Stops serving the workspace: the socket file is removed and open connections are closed.</summary>
-    Task StopAsync(string workspaceId);
+    Task StopAsync(string instanceId);
 
-    bool IsServing(string workspaceId);
+    bool IsServing(string instanceId);
 }

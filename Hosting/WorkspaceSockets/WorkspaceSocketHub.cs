@@ -33,32 +33,32 @@ public sealed class WorkspaceSocketHub : IWorkspaceSocketServer, IConnectionList
         _connections = new SocketConnectionContextFactory(new SocketConnectionFactoryOptions(), _log);
     }
 
-    public bool IsServing(string workspaceId) => _sockets.ContainsKey(workspaceId);
+    public bool IsServing(string instanceId) => _sockets.ContainsKey(instanceId);
 
-    public Task StartAsync(string workspaceId, string socketPath, CancellationToken cancellationToken = default)
+    public Task StartAsync(string instanceId, string socketPath, CancellationToken cancellationToken = default)
     {
         lock (_lifecycle)
         {
             if (_closed)
                 throw new InvalidOperationException("the daemon is shutting down; no new workspace sockets");
-            if (_sockets.ContainsKey(workspaceId))
+            if (_sockets.ContainsKey(instanceId))
                 return Task.CompletedTask;
 
             var listener = Bind(socketPath);
-            var open = new OpenSocket(workspaceId, socketPath, listener);
-            _sockets[workspaceId] = open;
+            var open = new OpenSocket(instanceId, socketPath, listener);
+            _sockets[instanceId] = open;
             open.AcceptLoop = AcceptLoop(open);
-            _log.LogInformation("serving workspace {instanceId} on {socket}", workspaceId, socketPath);
+            _log.LogInformation("serving workspace {instanceId} on {socket}", instanceId, socketPath);
         }
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(string workspaceId)
+    public async Task StopAsync(string instanceId)
     {
-        if (!_sockets.TryRemove(workspaceId, out var open))
+        if (!_sockets.TryRemove(instanceId, out var open))
             return;
         await open.CloseAsync(abortConnections: true);
-        _log.LogInformation("stopped serving workspace {instanceId}", workspaceId);
+        _log.LogInformation("stopped serving workspace {instanceId}", instanceId);
     }
 
     static Socket Bind(string socketPath)
@@ -86,7 +86,7 @@ public sealed class WorkspaceSocketHub : IWorkspaceSocketServer, IConnectionList
 
     async Task AcceptLoop(OpenSocket open)
     {
-        var feature = new WorkspaceConnection(open.WorkspaceId, open.Path);
+        var feature = new WorkspaceConnection(open.InstanceId, open.Path);
         while (true)
         {
             Socket client;
@@ -97,7 +97,7 @@ public sealed class WorkspaceSocketHub : IWorkspaceSocketServer, IConnectionList
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 if (!open.Stopping.IsCancellationRequested)
-                    _log.LogError(e, "workspace {instanceId}: accepting on {socket} failed; the socket is no longer served", open.WorkspaceId, open.Path);
+                    _log.LogError(e, "workspace {instanceId}: accepting on {socket} failed; the socket is no longer served", open.InstanceId, open.Path);
                 return;
             }
 
@@ -140,11 +140,11 @@ public sealed class WorkspaceSocketHub : IWorkspaceSocketServer, IConnectionList
         return ValueTask.CompletedTask;
     }
 
-    sealed class OpenSocket(string workspaceId, string path, Socket listener)
+    sealed class OpenSocket(string instanceId, string path, Socket listener)
     {
         readonly ConcurrentDictionary<string, ConnectionContext> _connections = new();
 
-        public string WorkspaceId { get; } = workspaceId;
+        public string InstanceId { get; } = instanceId;
         public string Path { get; } = path;
         public Socket Listener { get; } = listener;
         public CancellationTokenSource Stopping { get; } = new();

@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Wsd.Hosting.WorkspaceSockets;
+using Wsd.Workspaces;
 
 namespace Wsd.Services.Interceptors;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Wsd.Hosting.WorkspaceSockets;
+using Wsd.Workspaces;
 
 namespace Wsd.Services.Interceptors;
 

@@ -9,6 +9,9 @@ namespace Wsd.Workspaces.InWorkspace;
 /// </summary>
 public sealed record FsShiftChoice(FsShiftMode Mode, FsShift Method, bool KernelHasShiftfs)
 {
+    /// <summary>The choice for <paramref name="mode"/> on the kernel whose proc is mounted at <paramref name="proc"/>.</summary>
+    public static FsShiftChoice ForKernel(FsShiftMode mode, string proc) => Decide(mode, Linux.KernelFilesystems.Has(proc, "shiftfs"));
+
     public static FsShiftChoice Decide(FsShiftMode mode, bool kernelHasShiftfs) => new(mode, mode switch
     {
         FsShiftMode.Idmapped => FsShift.Idmapped,
