@@ -42,7 +42,7 @@ public static class Program
     // Initializers, git, archives and the object store.
     static void AddContent(IServiceCollection services, ContentConfig content, WorkspaceUser user)
     {
-        services.AddSingleton<Storage.IObjectStore>(content.Storage.Kind == "s3"
+        services.AddSingleton<Storage.IObjectStore>(content.Storage.Kind == StorageKind.S3
             ? new Storage.S3.S3ObjectStore(content.Storage.S3)
             : new Storage.LocalObjectStore(content.Storage.Local.Root, content.Storage.Local.Bucket));
         services.AddSingleton(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(10) });
@@ -65,7 +65,7 @@ public static class Program
     {
         var proc = new Linux.ProcFs(runtime.Proc);
         var cgroups = new Linux.CgroupV2(runtime.CgroupRoot);
-        if (runtime.Kind == "containerd")
+        if (runtime.Kind == RuntimeKind.Containerd)
         {
             services.AddSingleton(s => new Runtime.Containerd.ContainerdRuntime(runtime.Containerd, proc,
                 s.GetRequiredService<ILogger<Runtime.Containerd.ContainerdRuntime>>()));

@@ -4,7 +4,6 @@ namespace Wsd.Config;
 public static class ConfigValidator
 {
     static readonly string[] LogLevels = ["trace", "debug", "info", "warning", "error", "critical"];
-    static readonly string[] StorageKinds = ["local", "s3"];
 
     public static List<string> Validate(WsdConfig config)
     {
@@ -45,14 +44,10 @@ public static class ConfigValidator
             problems.Add("content.git.statusTimeout: must be positive");
         if (config.Content.Git.CommandTimeout <= TimeSpan.Zero)
             problems.Add("content.git.commandTimeout: must be positive");
-        if (config.Runtime.Kind is not ("process" or "containerd"))
-            problems.Add($"runtime.kind: '{config.Runtime.Kind}' is not one of process, containerd");
-        if (config.Runtime.Kind == "containerd" && config.Runtime.Containerd.Socket.Length == 0)
+        if (config.Runtime.Kind == RuntimeKind.Containerd && config.Runtime.Containerd.Socket.Length == 0)
             problems.Add("runtime.containerd.socket: must name containerd's socket");
         if (config.Runtime.Containerd.WaitForContainer < TimeSpan.Zero)
             problems.Add("runtime.containerd.waitForContainer: must not be negative");
-        if (!FsShiftModes.TryParse(config.Runtime.FsShift, out _))
-            problems.Add($"runtime.fsShift: '{config.Runtime.FsShift}' is not one of {FsShiftModes.Names}");
         if (!WorkspaceCidr.TryParse(config.Runtime.WorkspaceCidr, out _, out string cidrProblem))
             problems.Add($"runtime.workspaceCidr: {cidrProblem}");
         if (config.Runtime.RootRange.Size == 0)
@@ -66,9 +61,8 @@ public static class ConfigValidator
             problems.Add("content.minFreeBytes: must not be negative (0 turns the disk guard off)");
         if (string.IsNullOrWhiteSpace(config.Content.WorkingArea))
             problems.Add("content.workingArea: must not be empty");
-        if (!StorageKinds.Contains(config.Content.Storage.Kind))
-            problems.Add($"content.storage.kind: '{config.Content.Storage.Kind}' is not one of {string.Join(", ", StorageKinds)}");
-        else if (config.Content.Storage.Kind == "s3")
+        // The kinds and modes themselves were checked as they were read (ChoiceJsonConverter).
+        if (config.Content.Storage.Kind == StorageKind.S3)
         {
             var s3 = config.Content.Storage.S3;
             if (s3.Bucket.Length == 0)
@@ -86,7 +80,7 @@ public static class ConfigValidator
             if (s3.ParallelParts is < 1 or > 64)
                 problems.Add("content.storage.s3.parallelParts: must be between 1 and 64");
         }
-        else if (config.Content.Storage.Kind == "local")
+        else
         {
             if (string.IsNullOrWhiteSpace(config.Content.Storage.Local.Root))
                 problems.Add("content.storage.local.root: must not be empty");

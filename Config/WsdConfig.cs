@@ -111,8 +111,8 @@ public sealed class BackupConfig
 
 public sealed class StorageConfig
 {
-    /// <summary><c>local</c> (objects as files under <see cref="LocalStorageConfig.Root"/>).</summary>
-    public string Kind { get; set; } = "local";
+    /// <summary><c>local</c> (objects as files under <see cref="LocalStorageConfig.Root"/>) or <c>s3</c>.</summary>
+    public StorageKind Kind { get; set; } = StorageKind.Local;
 
     public LocalStorageConfig Local { get; set; } = new();
 
@@ -157,7 +157,7 @@ public sealed class RuntimeConfig
     /// <c>process</c>: each workspace container's init PID is in a file (or cgroup) the runtime
     /// writes; <c>containerd</c>: containerd's API on its socket names the container (REF §7.1).
     /// </summary>
-    public string Kind { get; set; } = "process";
+    public RuntimeKind Kind { get; set; } = RuntimeKind.Process;
 
     public ProcessRuntimeConfig Process { get; set; } = new();
 
@@ -171,10 +171,9 @@ public sealed class RuntimeConfig
 
     /// <summary>
     /// How a workspace's root file system is shifted to its user namespace (SPEC §7): <c>auto</c>
-    /// (shiftfs where the kernel has it, else idmapped), <c>idmapped</c> or <c>shiftfs</c>; parsed by
-    /// <see cref="FsShiftModes"/>.
+    /// (shiftfs where the kernel has it, else idmapped), <c>idmapped</c> or <c>shiftfs</c>.
     /// </summary>
-    public string FsShift { get; set; } = "auto";
+    public FsShiftMode FsShift { get; set; } = FsShiftMode.Auto;
 
     /// <summary>The host IDs WriteIDMapping may map container root to (upstream: 33333, one ID).</summary>
     public IdRangeConfig RootRange { get; set; } = new() { Start = 33333, Size = 1 };

@@ -13,7 +13,7 @@ public sealed class Readiness(IHostApplicationLifetime lifetime, WsdConfig confi
         ("serving", lifetime.ApplicationStarted.IsCancellationRequested ? null : "starting"),
         ("not-stopping", lifetime.ApplicationStopping.IsCancellationRequested ? "shutting down" : null),
         ("working-area", DirectoryProblem(config.Content.WorkingArea)),
-        ("storage", config.Content.Storage.Kind == "local" ? DirectoryProblem(config.Content.Storage.Local.Root) : null),
+        ("storage", config.Content.Storage.Kind == StorageKind.Local ? DirectoryProblem(config.Content.Storage.Local.Root) : null),
     ];
 
     static string? DirectoryProblem(string path) => Directory.Exists(path) ? null : $"{path} does not exist";

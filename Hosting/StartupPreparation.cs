@@ -22,10 +22,10 @@ public static class StartupPreparation
 
         var area = new WorkingArea(config.Content.WorkingArea);
         CreateDirectory("content.workingArea", area.Root, area.Create);
-        if (config.Content.Storage.Kind == "local")
+        if (config.Content.Storage.Kind == StorageKind.Local)
             CreateDirectory("content.storage.local.root", config.Content.Storage.Local.Root, () => Directory.CreateDirectory(config.Content.Storage.Local.Root));
         var tls = config.Service.Tls is { } tlsConfig ? TlsOptions.Create(tlsConfig) : null;
-        var fsShift = FsShiftChoice.ForKernel(FsShiftModes.Parse(config.Runtime.FsShift), config.Runtime.Proc);
+        var fsShift = FsShiftChoice.ForKernel(config.Runtime.FsShift, config.Runtime.Proc);
         var sockets = new PreboundSockets();
         try
         {

@@ -32,6 +32,6 @@ public sealed record FsShiftChoice(FsShiftMode Mode, FsShift Method, bool Kernel
     };
 
     /// <summary>The configuration's names of the mode and the method.</summary>
-    public string ModeName => Mode switch { FsShiftMode.Idmapped => "idmapped", FsShiftMode.Shiftfs => "shiftfs", _ => "auto" };
+    public string ModeName => FsShiftModeJsonConverter.Instance.NameOf(Mode);
     public string MethodName => Method == FsShift.Shiftfs ? "shiftfs" : "idmapped";
 }

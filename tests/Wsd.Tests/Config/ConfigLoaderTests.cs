@@ -18,7 +18,7 @@ public class ConfigLoaderTests
         Assert.Null(config.Service.Tls);
         Assert.Equal("127.0.0.1:9500", config.Health.Address);
         Assert.Equal(Path.GetFullPath("./.wsd/workspaces"), config.Content.WorkingArea);
-        Assert.Equal("local", config.Content.Storage.Kind);
+        Assert.Equal(StorageKind.Local, config.Content.Storage.Kind);
         Assert.Equal(Path.GetFullPath("./.wsd/storage"), config.Content.Storage.Local.Root);
         Assert.Equal("info", config.Log.Level);
     }
@@ -125,5 +125,54 @@ public class ConfigLoaderTests
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load("/nonexistent/wsd.json"));
 
         Assert.Contains("/nonexistent/wsd.json: cannot read", e.Message);
+    }
+
+    [Theory]
+    [InlineData("""{ "content": { "storage": { "kind": "local" } } }""", StorageKind.Local)]
+    [InlineData("""{ "content": { "storage": { "kind": "s3" } } }""", StorageKind.S3)]
+    public void EveryStorageKindIsReadByItsName(string json, StorageKind kind) =>
+        Assert.Equal(kind, Parse(json).Content.Storage.Kind);
+
+    [Theory]
+    [InlineData("process", RuntimeKind.Process)]
+    [InlineData("containerd", RuntimeKind.Containerd)]
+    public void EveryRuntimeKindIsReadByItsName(string name, RuntimeKind kind) =>
+        Assert.Equal(kind, Parse($$"""{ "runtime": { "kind": "{{name}}" } }""").Runtime.Kind);
+
+    [Theory]
+    [InlineData("auto", FsShiftMode.Auto)]
+    [InlineData("idmapped", FsShiftMode.Idmapped)]
+    [InlineData("shiftfs", FsShiftMode.Shiftfs)]
+    public void EveryFsShiftModeIsReadByItsName(string name, FsShiftMode mode) =>
+        Assert.Equal(mode, Parse($$"""{ "runtime": { "fsShift": "{{name}}" } }""").Runtime.FsShift);
+
+    [Fact]
+    public void TheFsShiftDefaultIsAuto() => Assert.Equal(FsShiftMode.Auto, new WsdConfig().Runtime.FsShift);
+
+    [Theory]
+    [InlineData("""{ "content": { "storage": { "kind": "gcloud" } } }""", "content.storage.kind", "'gcloud' is not one of local, s3")]
+    [InlineData("""{ "content": { "storage": { "kind": "S3" } } }""", "content.storage.kind", "'S3' is not one of local, s3")]
+    [InlineData("""{ "runtime": { "kind": "docker" } }""", "runtime.kind", "'docker' is not one of process, containerd")]
+    [InlineData("""{ "runtime": { "fsShift": "" } }""", "runtime.fsShift", "'' is not one of auto, idmapped, shiftfs")]
+    [InlineData("""{ "runtime": { "fsShift": "Auto" } }""", "runtime.fsShift", "'Auto' is not one of auto, idmapped, shiftfs")]
+    [InlineData("""{ "runtime": { "fsShift": "idmap" } }""", "runtime.fsShift", "'idmap' is not one of auto, idmapped, shiftfs")]
+    [InlineData("""{ "runtime": { "fsShift": 1 } }""", "runtime.fsShift", "'number' is not one of auto, idmapped, shiftfs")]
+    public void AnUnknownKindOrModeIsNamedWithItsKeyAndTheChoices(string json, string key, string why)
+    {
+        string error = ErrorOf(json);
+
+        Assert.StartsWith($"test.json: invalid value at '{key}'", error);
+        Assert.EndsWith(why, error);
+    }
+
+    [Fact]
+    public void TheDefaultConfigurationWritesKindsAndModesByName()
+    {
+        string json = ConfigLoader.DefaultJson();
+
+        Assert.Contains("\"kind\":\"local\"", json.Replace(" ", ""));
+        Assert.Contains("\"kind\":\"process\"", json.Replace(" ", ""));
+        Assert.Contains("\"fsShift\":\"auto\"", json.Replace(" ", ""));
+        Assert.Equal(StorageKind.Local, Parse(json).Content.Storage.Kind);
     }
 }

@@ -62,14 +62,6 @@ public class ConfigValidatorTests
     }
 
     [Fact]
-    public void UnknownStorageKindIsRefused()
-    {
-        var problem = Assert.Single(Problems(c => c.Content.Storage.Kind = "gcloud"));
-
-        Assert.StartsWith("content.storage.kind:", problem);
-    }
-
-    [Fact]
     public void BackupConcurrencyMustBePositive() =>
         Assert.StartsWith("content.backup.maxConcurrent", Assert.Single(Problems(c => c.Content.Backup.MaxConcurrent = 0)));
 
@@ -101,31 +93,5 @@ public class ConfigValidatorTests
         var parsed = WorkspaceCidr.Parse(cidr);
 
         Assert.Equal((veth, peer, prefix), (parsed.Veth.ToString(), parsed.Peer.ToString(), parsed.PrefixLength));
-    }
-
-    [Fact]
-    public void TheFsShiftDefaultIsAuto() => Assert.Equal("auto", new WsdConfig().Runtime.FsShift);
-
-    [Theory]
-    [InlineData("auto", FsShiftMode.Auto)]
-    [InlineData("idmapped", FsShiftMode.Idmapped)]
-    [InlineData("shiftfs", FsShiftMode.Shiftfs)]
-    public void EveryFsShiftModeIsAcceptedAndParsed(string name, FsShiftMode mode)
-    {
-        Assert.Empty(Problems(c => c.Runtime.FsShift = name));
-        Assert.Equal(mode, FsShiftModes.Parse(name));
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("Auto")]
-    [InlineData("fuse")]
-    [InlineData("idmap")]
-    public void AnUnknownFsShiftIsNamedWithTheChoices(string name)
-    {
-        var problem = Assert.Single(Problems(c => c.Runtime.FsShift = name));
-
-        Assert.Equal($"runtime.fsShift: '{name}' is not one of auto, idmapped, shiftfs", problem);
-        Assert.False(FsShiftModes.TryParse(name, out _));
     }
 }

@@ -67,7 +67,7 @@ public class ManifestTests
         var config = ConfigLoader.Parse(System.Text.Encoding.UTF8.GetBytes(ConfigJson()), "deploy/configmap.yaml");
 
         Assert.Empty(ProblemsBesidesSecretFiles(ConfigValidator.Validate(config)));
-        Assert.Equal("containerd", config.Runtime.Kind);
+        Assert.Equal(RuntimeKind.Containerd, config.Runtime.Kind);
         Assert.NotNull(config.Service.Tls);
         Assert.NotEmpty(config.Service.Tls!.CaPath); // mTLS: clients must present certificates
     }
