@@ -1,24 +1,6 @@
-using System.Globalization;
+using Wsd.Linux;
 
 namespace Wsd.Archive;
-
-/// <summary>One contiguous range of an ID mapping: container IDs [Container, Container+Size) are host IDs [Host, Host+Size).</summary>
-public readonly record struct IdRange(uint Container, uint Host, uint Size)
-{
-    /// <summary>Parses "container:host:size", the notation of newuidmap and the <c>wsd archive</c> flags.</summary>
-    public static IdRange Parse(string text)
-    {
-        var parts = text.Split(':');
-        if (parts.Length != 3 ||
-            !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out uint container) ||
-            !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out uint host) ||
-            !uint.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out uint size) || size == 0)
-            throw new FormatException($"'{text}' is not container:host:size with a size above 0");
-        if ((ulong)container + size > uint.MaxValue + 1UL || (ulong)host + size > uint.MaxValue + 1UL)
-            throw new FormatException($"'{text}' runs past the largest ID");
-        return new IdRange(container, host, size);
-    }
-}
 
 /// <summary>
 /// Shifts file owners between the host's view and the workspace's (REF §5.1/§5.2). An ID outside

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using Wsd.Archive;
 using Wsd.Archive.Streams;
+using Wsd.Linux;
 
 namespace Wsd.Cli;
 

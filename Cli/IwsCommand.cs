@@ -73,7 +73,7 @@ static class IwsCommand
                     var idmap = new WriteIDMappingRequest { Pid = Pid(pid), Gid = kind == "gid" };
                     foreach (var entry in entries)
                     {
-                        var range = Archive.IdRange.Parse(entry);
+                        var range = Linux.IdRange.Parse(entry);
                         idmap.Mapping.Add(new WriteIDMappingRequest.Types.Mapping { ContainerId = range.Container, HostId = range.Host, Size = range.Size });
                     }
                     await client.WriteIDMappingAsync(idmap);

@@ -1,7 +1,6 @@
 using Grpc.Core;
 using Wsd.Api.Iws;
 using Wsd.Workspaces;
-using Wsd.Linux;
 using Wsd.Workspaces.InWorkspace;
 
 namespace Wsd.Services;
@@ -37,8 +36,8 @@ public sealed class InWorkspaceService(InWorkspaceOperations operations, Workspa
 
     public override async Task<WriteIDMappingResponse> WriteIDMapping(WriteIDMappingRequest request, ServerCallContext context)
     {
-        var entries = request.Mapping.Select(m => new IdMaps.Entry(m.ContainerId, m.HostId, m.Size)).ToList();
-        await operations.WriteIdMappingAsync(WorkspaceOf(context), request.Pid, request.Gid, entries, context.CancellationToken);
+        var mapping = request.Mapping.Select(m => (m.ContainerId, m.HostId, m.Size));
+        await operations.WriteIdMappingAsync(WorkspaceOf(context), request.Pid, request.Gid, mapping, context.CancellationToken);
         return new WriteIDMappingResponse();
     }
 

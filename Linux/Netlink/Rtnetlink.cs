@@ -52,6 +52,21 @@ public sealed class Rtnetlink : IDisposable
     }
 
     /// <summary>Creates veth <paramref name="name"/> here with its peer <paramref name="peerName"/> in the namespace <paramref name="peerNamespace"/> refers to.</summary>
+    /// <summary>As <see cref="CreateVethPair"/>; false, and nothing made, when a link of either name exists already (EEXIST).</summary>
+    public bool TryCreateVethPair(string name, uint mtu, string peerName, int peerNamespace)
+    {
+        try
+        {
+            CreateVethPair(name, mtu, peerName, peerNamespace);
+            return true;
+        }
+        catch (SyscallException e) when (e.Errno == Errno.EEXIST)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A veth pair: <paramref name="name"/> here, <paramref name="peerName"/> in the network namespace <paramref name="peerNamespace"/> refers to.</summary>
     public void CreateVethPair(string name, uint mtu, string peerName, int peerNamespace)
     {
         uint sequence = _socket.NextSequence();

@@ -11,7 +11,7 @@ namespace Wsd.Workspaces.InWorkspace;
 /// </summary>
 public sealed class IdMappingRules(IdRangeConfig root, IReadOnlyList<IdRangeConfig> users)
 {
-    public void Check(IReadOnlyList<IdMaps.Entry> entries, bool gid)
+    public void Check(IReadOnlyList<IdRange> entries, bool gid)
     {
         string kind = gid ? "GID" : "UID";
         if (entries.Count == 0)
@@ -19,21 +19,21 @@ public sealed class IdMappingRules(IdRangeConfig root, IReadOnlyList<IdRangeConf
         foreach (var entry in entries)
         {
             if (entry.Size == 0)
-                throw new WsdException(ErrorCode.InvalidArgument, $"mapping for {kind} {entry.ContainerId} has size 0");
-            if ((ulong)entry.ContainerId + entry.Size > uint.MaxValue)
-                throw new WsdException(ErrorCode.InvalidArgument, $"mapping for {kind} {entry.ContainerId} ends past the largest ID");
-            bool allowed = entry.ContainerId == 0
+                throw new WsdException(ErrorCode.InvalidArgument, $"mapping for {kind} {entry.Container} has size 0");
+            if ((ulong)entry.Container + entry.Size > uint.MaxValue)
+                throw new WsdException(ErrorCode.InvalidArgument, $"mapping for {kind} {entry.Container} ends past the largest ID");
+            bool allowed = entry.Container == 0
                 ? Contains(root, entry)
                 : users.Any(range => Contains(range, entry));
             if (!allowed)
                 throw new WsdException(ErrorCode.InvalidArgument,
-                    $"mapping for {kind} {entry.ContainerId} is out of range: host IDs {entry.HostId}-{(ulong)entry.HostId + entry.Size - 1} " +
-                    $"are not within {Describe(entry.ContainerId == 0 ? [root] : users)}");
+                    $"mapping for {kind} {entry.Container} is out of range: host IDs {entry.Host}-{(ulong)entry.Host + entry.Size - 1} " +
+                    $"are not within {Describe(entry.Container == 0 ? [root] : users)}");
         }
     }
 
-    static bool Contains(IdRangeConfig range, IdMaps.Entry entry) =>
-        entry.HostId >= range.Start && (ulong)entry.HostId + entry.Size <= (ulong)range.Start + range.Size;
+    static bool Contains(IdRangeConfig range, IdRange entry) =>
+        entry.Host >= range.Start && (ulong)entry.Host + entry.Size <= (ulong)range.Start + range.Size;
 
     static string Describe(IEnumerable<IdRangeConfig> ranges) =>
         string.Join(" or ", ranges.Select(r => $"{r.Start}-{(ulong)r.Start + r.Size - 1}"));

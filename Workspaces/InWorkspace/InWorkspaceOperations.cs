@@ -1,6 +1,5 @@
 using Wsd.Config;
 using Wsd.Errors;
-using Wsd.Interop;
 using Wsd.Linux;
 
 namespace Wsd.Workspaces.InWorkspace;
@@ -67,15 +66,8 @@ public sealed class InWorkspaceOperations(
     {
         var user = runtime.UserRanges[0];
         string map = $"0 {runtime.RootRange.Start} 1\n1 {user.Start} {Math.Min(65534u, user.Size)}\n";
-        int userNs = UserNamespaces.Create(containers.Proc.Root, map);
-        try
-        {
-            ContainerRoot.MountIdmapped(containers.Proc.Root, pid, userNs, mark);
-        }
-        finally
-        {
-            Libc.Close(userNs);
-        }
+        using var userNs = NamespaceHandle.NewUser(containers.Proc.Root, map);
+        ContainerRoot.MountIdmapped(containers.Proc.Root, pid, userNs.Fd, mark);
     }
 
     // shiftfs is an out-of-tree module (Ubuntu kernels); the mark is its "mark" mount of the root.
@@ -84,12 +76,14 @@ public sealed class InWorkspaceOperations(
         // Checked again on every call: the module may have been unloaded since the daemon started.
         if (!KernelFilesystems.Has(containers.Proc.Root, "shiftfs"))
             throw new WsdException(ErrorCode.FailedPrecondition, "the fs shift method is shiftfs, but this kernel has no shiftfs filesystem; set runtime.fsShift to idmapped");
-        MountCalls.MountFs(Path.Combine(containers.Proc.Root, pid.ToString(), "root"), mark, "shiftfs", 0, "mark");
+        MountPoints.Mount(Path.Combine(containers.Proc.Root, pid.ToString(), "root"), mark, "shiftfs", "mark");
     }
 
     /// <summary>Writes a user namespace's uid_map or gid_map for a process in the container (REF §7.5).</summary>
-    public async Task WriteIdMappingAsync(string instanceId, long pid, bool gid, IReadOnlyList<IdMaps.Entry> entries, CancellationToken cancellationToken)
+    public async Task WriteIdMappingAsync(string instanceId, long pid, bool gid, IEnumerable<(uint Container, uint Host, uint Size)> mapping,
+        CancellationToken cancellationToken)
     {
+        var entries = mapping.Select(m => new IdRange(m.Container, m.Host, m.Size)).ToList();
         var container = await containers.RequireAsync(instanceId, ErrorCode.FailedPrecondition, "cannot find container", cancellationToken);
         idRules.Check(entries, gid);
         using var process = containers.OpenProcess(container, pid);
@@ -103,7 +97,7 @@ public sealed class InWorkspaceOperations(
             throw new WsdException(ErrorCode.FailedPrecondition, $"cannot write mapping for PID {pid}: {e.Message}", e);
         }
         log.LogInformation("wrote {map} of in-container PID {pid} (node PID {hostPid}): {entries}",
-            gid ? "gid_map" : "uid_map", pid, hostPid, string.Join(", ", entries.Select(e => $"{e.ContainerId}:{e.HostId}:{e.Size}")));
+            gid ? "gid_map" : "uid_map", pid, hostPid, string.Join(", ", entries.Select(e => $"{e.Container}:{e.Host}:{e.Size}")));
     }
 
     /// <summary>Moves the workspace's processes into workspace/user and hands that subtree over (REF §7.6); a no-op without cgroup v2.</summary>

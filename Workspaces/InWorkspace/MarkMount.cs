@@ -1,4 +1,4 @@
-using Wsd.Interop;
+using Wsd.Linux;
 
 namespace Wsd.Workspaces.InWorkspace;
 
@@ -21,22 +21,6 @@ public static class MarkMount
     /// PrepareForUserNS after a daemon restart may have put a second one on the first. Null on
     /// success, else why not.
     /// </summary>
-    public static string? Unmount(string serviceDirectory, bool detach = false)
-    {
-        string mark = PathIn(serviceDirectory);
-        for (int i = 0; i < MaxStacked; i++)
-        {
-            int errno = MountCalls.TryUnmount(mark, detach ? MountCalls.Detach : 0);
-            switch (errno)
-            {
-                case 0:
-                    continue;
-                case Errno.EINVAL or Errno.ENOENT: // not a mount point (any more)
-                    return null;
-                default:
-                    return $"umount {mark}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
-            }
-        }
-        return $"umount {mark}: still mounted after {MaxStacked} unmounts";
-    }
+    public static string? Unmount(string serviceDirectory, bool detach = false) =>
+        MountPoints.UnmountAll(PathIn(serviceDirectory), detach, MaxStacked);
 }

@@ -1,6 +1,5 @@
 using Wsd.Config;
 using Wsd.Errors;
-using Wsd.Interop;
 using Wsd.Linux;
 using Wsd.Linux.Netlink;
 
@@ -23,37 +22,28 @@ public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConf
         var cidr = WorkspaceCidr.Parse(runtime.WorkspaceCidr);
         var container = await containers.RequireAsync(instanceId, ErrorCode.Internal, "cannot find workspace container", cancellationToken);
         using var process = containers.OpenProcess(container, pid);
-        int podNs = OpenNetworkNamespace(container.Pid, "the workspace container"), innerNs = -1;
-        try
-        {
-            // Through the held process: its PID cannot have passed to another since the lookup.
-            innerNs = OpenNetworkNamespace(process, $"PID {pid}");
-            if (NamespaceOf(podNs) == NamespaceOf(innerNs))
-                throw new WsdException(ErrorCode.InvalidArgument,
-                    $"PID {pid} is in the pod's network namespace; SetupPairVeths needs a process in a network namespace of its own (e.g. started with unshare -n)");
-            await NamespaceThread.RunAsync("wsd-veth", () => Configure(podNs, innerNs, pid, cidr));
-        }
-        finally
-        {
-            Libc.Close(podNs);
-            if (innerNs >= 0)
-                Libc.Close(innerNs);
-        }
+        using var podNs = OpenNetworkNamespace(() => NamespaceHandle.OpenNetwork(containers.Proc.Root, container.Pid), "the workspace container");
+        // Through the held process: its PID cannot have passed to another since the lookup.
+        using var innerNs = OpenNetworkNamespace(() => NamespaceHandle.OpenNetwork(process), $"PID {pid}");
+        if (podNs.IsSameAs(innerNs))
+            throw new WsdException(ErrorCode.InvalidArgument,
+                $"PID {pid} is in the pod's network namespace; SetupPairVeths needs a process in a network namespace of its own (e.g. started with unshare -n)");
+        await NamespaceThread.RunAsync("wsd-veth", () => Configure(podNs, innerNs, pid, cidr));
         log.LogInformation("set up the network of {instanceId}: {veth} {vethAddress} in the pod, {peer} {peerAddress}/{prefix} for in-container PID {pid}, NAT out of {pod}",
             instanceId, Veth, cidr.Veth, Peer, cidr.Peer, cidr.PrefixLength, pid, PodInterface);
     }
 
     // Runs on a thread of its own: it joins the namespaces, and each netlink socket belongs to the
     // namespace its thread was in when it was opened.
-    int Configure(int podNs, int innerNs, long pid, WorkspaceCidr cidr)
+    int Configure(NamespaceHandle podNs, NamespaceHandle innerNs, long pid, WorkspaceCidr cidr)
     {
-        MountCalls.Join(podNs, MountCalls.NewNet, "the pod's network namespace");
+        podNs.JoinOnThisThread("the pod's network namespace");
         using var pod = new Rtnetlink();
         using var nat = new Nftables();
-        MountCalls.Join(innerNs, MountCalls.NewNet, $"the network namespace of PID {pid}");
+        innerNs.JoinOnThisThread($"the network namespace of PID {pid}");
         using var inner = new Rtnetlink();
         // /proc/sys/net is the namespace of the thread that opens it: back to the pod's.
-        MountCalls.Join(podNs, MountCalls.NewNet, "the pod's network namespace");
+        podNs.JoinOnThisThread("the pod's network namespace");
 
         var podLink = pod.FindLink(PodInterface)
             ?? throw new WsdException(ErrorCode.FailedPrecondition, $"the pod's network namespace has no {PodInterface} to route the workspace through");
@@ -63,13 +53,10 @@ public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConf
             throw new WsdException(ErrorCode.AlreadyExists, $"the network namespace of PID {pid} already has an {Peer}");
         try
         {
-            pod.CreateVethPair(Veth, podLink.Mtu, Peer, innerNs);
+            if (!pod.TryCreateVethPair(Veth, podLink.Mtu, Peer, innerNs.Fd))
+                throw AlreadySetUp(); // a concurrent call got there first
         }
-        catch (SyscallException e) when (e.Errno == Errno.EEXIST)
-        {
-            throw AlreadySetUp(); // a concurrent call got there first
-        }
-        catch (SyscallException e)
+        catch (IOException e)
         {
             throw new WsdException(ErrorCode.Internal, $"cannot setup a pair of veths: {e.Message}", e);
         }
@@ -143,30 +130,15 @@ public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConf
         }
     }
 
-    int OpenNetworkNamespace(int hostPid, string whose)
+    static NamespaceHandle OpenNetworkNamespace(Func<NamespaceHandle> open, string whose)
     {
         try
         {
-            return Directories.OpenFile(Path.Combine(containers.Proc.Root, hostPid.ToString(), "ns", "net"));
+            return open();
         }
         catch (IOException e)
         {
             throw new WsdException(ErrorCode.Internal, $"cannot open the network namespace of {whose}: {e.Message}", e);
         }
     }
-
-    static int OpenNetworkNamespace(ProcessHandle process, string whose)
-    {
-        try
-        {
-            return process.OpenEntry("ns/net", OpenFlags.ReadOnly);
-        }
-        catch (IOException e)
-        {
-            throw new WsdException(ErrorCode.Internal, $"cannot open the network namespace of {whose}: {e.Message}", e);
-        }
-    }
-
-    // "net:[inode]": two descriptors name the same namespace exactly when these are equal.
-    static string? NamespaceOf(int fd) => new FileInfo($"/proc/self/fd/{fd}").LinkTarget;
 }

@@ -9,14 +9,6 @@ namespace Wsd.Tests.Architecture;
 /// </summary>
 public class DependencyDirectionTests
 {
-    // Edges still against the order, each to be removed (issue 16); the test fails when one of them
-    // is gone, so that this list only shrinks, and on any edge that is not here.
-    static readonly HashSet<string> NotYetFixed =
-    [
-        "Services -> Linux",     // WriteIDMapping builds Linux.IdMaps entries: one ID-range type for Archive and Linux is due
-        "Workspaces -> Interop", // InWorkspaceOperations, WorkspaceNetwork and MarkMount call mount, setns and close themselves
-    ];
-
     [Fact]
     public void FoldersDependOnlyDownwardAndWithoutCycles()
     {
@@ -28,12 +20,9 @@ public class DependencyDirectionTests
             .Where(p => p.Problem is not null)
             .Concat(FolderDependencies.InCycles(references).Select(r => (Reference: r, Problem: (string?)$"{r.From} and {r.To} use each other")))
             .ToList();
-        var unexpected = wrong.Where(w => !NotYetFixed.Contains($"{w.Reference.From} -> {w.Reference.To}"))
-            .Select(w => $"{w.Reference.File}:{w.Reference.Line}: {w.Problem}").Distinct().ToList();
-        var fixedMeanwhile = NotYetFixed.Where(edge => !wrong.Any(w => $"{w.Reference.From} -> {w.Reference.To}" == edge)).ToList();
+        var problems = wrong.Select(w => $"{w.Reference.File}:{w.Reference.Line}: {w.Problem}").Distinct().ToList();
 
-        Assert.True(unexpected.Count == 0, "dependencies against the order:\n" + string.Join('\n', unexpected));
-        Assert.True(fixedMeanwhile.Count == 0, "fixed, so remove from NotYetFixed: " + string.Join(", ", fixedMeanwhile));
+        Assert.True(problems.Count == 0, "dependencies against the order:\n" + string.Join('\n', problems));
     }
 
     [Theory]

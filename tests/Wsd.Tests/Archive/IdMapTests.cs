@@ -1,4 +1,5 @@
 using Wsd.Archive;
+using Wsd.Linux;
 
 namespace Wsd.Tests.Archive;
 

@@ -33,6 +33,7 @@ public sealed class RtnetlinkTests : IDisposable
                 rt.SetUp(veth.Index);
                 var again = Assert.Throws<SyscallException>(() => rt.CreateVethPair("veth0", 1400, "eth0", workspaceNs));
                 Assert.Equal(Errno.EEXIST, again.Errno);
+                Assert.False(rt.TryCreateVethPair("veth0", 1400, "eth0", workspaceNs));
                 return 0;
             });
         }
