@@ -35,8 +35,11 @@ public static class Program
         services.AddSingleton<SessionStore>();
         services.AddSingleton<WorkspaceQuotas>();
         services.AddHostedService<WorkspaceHousekeeping>();
-        services.AddSingleton(new InitDeadline(config.Content.InitTimeout));
-        services.AddSingleton<WorkspaceLifecycle>();
+        services.AddSingleton(s => new InitDeadline(config.Content.InitTimeout, s.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<WorkspaceRemote>();
+        services.AddSingleton<WorkspaceInit>();
+        services.AddSingleton<WorkspaceBackups>();
+        services.AddSingleton<WorkspaceDisposal>();
     }
 
     // Initializers, git, archives and the object store.

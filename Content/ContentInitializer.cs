@@ -31,11 +31,19 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
             var clock = Stopwatch.StartNew();
             long before = ContentPaths.UsedBytes(target.ContentDirectory);
             if (await RestoreAsync(target.Restorer, target.Storage.Backup, target.ContentDirectory, "backup", cancellationToken))
-                return new InitOutcome(InitSource.FromBackup, [Metric("fromBackup", clock, before, target.ContentDirectory)]);
+                return Finished(new InitOutcome(InitSource.FromBackup, [Metric("fromBackup", clock, before, target.ContentDirectory)]));
         }
         var measured = new List<InitMetric>();
         string source = await RunAsync(target, spec, measured, cancellationToken);
-        return new InitOutcome(source, measured);
+        return Finished(new InitOutcome(source, measured));
+    }
+
+    // Each initializer that ran is counted once the content is whole, with its time and the bytes it added.
+    InitOutcome Finished(InitOutcome outcome)
+    {
+        foreach (var metric in outcome.Metrics ?? [])
+            metrics.InitializerFinished(metric.Type, metric.DurationNanoseconds / 1e9, metric.Size);
+        return outcome;
     }
 
     async Task<string> RunAsync(Target target, InitializerSpec spec, List<InitMetric> measured, CancellationToken cancellationToken)

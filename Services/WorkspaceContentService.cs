@@ -6,8 +6,8 @@ using Wsd.Workspaces;
 
 namespace Wsd.Services;
 
-/// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3): validate, call the lifecycle, map.</summary>
-public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceLifecycle lifecycle) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
+/// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3): validate, call the domain (WorkspaceInit, WorkspaceBackups, WorkspaceDisposal), map.</summary>
+public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceInit init, WorkspaceBackups backups, WorkspaceDisposal disposal) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
 {
     public override async Task<InitWorkspaceResponse> InitWorkspace(InitWorkspaceRequest request, ServerCallContext context)
     {
@@ -24,14 +24,14 @@ public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceLife
         var spec = new SessionSpec(request.Id, request.Metadata.Owner, request.Metadata.MetaId, checkout,
             request.RemoteStorageDisabled, request.StorageQuotaBytes);
 
-        await lifecycle.InitAsync(spec, content, context.CancellationToken);
+        await init.InitAsync(spec, content, context.CancellationToken);
         return new InitWorkspaceResponse();
     }
 
     public override async Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context)
     {
         WorkspaceId.Validate(request.Id);
-        await lifecycle.WaitForInitAsync(request.Id, context.CancellationToken);
+        await init.WaitForInitAsync(request.Id, context.CancellationToken);
         return new WaitForInitResponse();
     }
 
@@ -44,19 +44,19 @@ public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceLife
     public override async Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context)
     {
         WorkspaceId.Validate(request.Id);
-        return new TakeSnapshotResponse { Url = await lifecycle.SnapshotAsync(request.Id, request.ReturnImmediately, context.CancellationToken) };
+        return new TakeSnapshotResponse { Url = await backups.SnapshotAsync(request.Id, request.ReturnImmediately, context.CancellationToken) };
     }
 
     public override async Task<DisposeWorkspaceResponse> DisposeWorkspace(DisposeWorkspaceRequest request, ServerCallContext context)
     {
         WorkspaceId.Validate(request.Id);
-        var status = await lifecycle.DisposeAsync(request.Id, request.Backup, request.BackupLogs, context.CancellationToken);
+        var status = await disposal.DisposeAsync(request.Id, request.Backup, request.BackupLogs, context.CancellationToken);
         return new DisposeWorkspaceResponse { GitStatus = GitStatusMapping.ToProto(status) };
     }
 
     public override async Task<BackupWorkspaceResponse> BackupWorkspace(BackupWorkspaceRequest request, ServerCallContext context)
     {
         WorkspaceId.Validate(request.Id);
-        return new BackupWorkspaceResponse { Url = await lifecycle.BackupAsync(request.Id, context.CancellationToken) };
+        return new BackupWorkspaceResponse { Url = await backups.BackupAsync(request.Id, context.CancellationToken) };
     }
 }
