@@ -8,8 +8,9 @@ using Wsd.Storage;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// What the content RPCs do (REF §3), on the session store: initialize, snapshot, back up and
-/// dispose of a workspace, with the upstream defects of REF §9.2 items 9 and 13-17 fixed.
+/// What the content RPCs do (docs/compatibility.md#content-service), on the session store: initialize,
+/// snapshot, back up and dispose of a workspace, with upstream's defects fixed
+/// (docs/compatibility.md#upstream-defects-wsd-fixes).
 /// </summary>
 public sealed class WorkspaceLifecycle(
     SessionStore sessions,
@@ -48,7 +49,8 @@ public sealed class WorkspaceLifecycle(
         using var wake = expiry.Token.Register(() => sessions.MarkFailed(session, overdue));
         try
         {
-            // The socket first, so workspacekit can connect while content is prepared (REF §3.1).
+            // The socket first, so workspacekit can connect while content is prepared
+            // (docs/compatibility.md#initworkspace).
             await sockets.StartAsync(session.Id, sessions.Area.SocketPath(session.Id), cancellationToken);
             var storage = StorageOf(session);
             var target = new ContentInitializer.Target(session.ContentLocation, user.Uid, user.Gid, storage,
@@ -151,7 +153,7 @@ public sealed class WorkspaceLifecycle(
 
     /// <summary>
     /// Disposes of the workspace, after a final backup when asked. A failed backup is DATA_LOSS and
-    /// keeps the content; the dispose can then be retried (SPEC §3).
+    /// keeps the content; the dispose can then be retried (docs/decisions.md#sessions-and-restarts).
     /// </summary>
     public async Task<GitStatus?> DisposeAsync(string id, bool backup, bool backupLogs, CancellationToken cancellationToken)
     {
@@ -160,7 +162,7 @@ public sealed class WorkspaceLifecycle(
         if (backup && session.State is not (SessionState.Ready or SessionState.Disposing))
             throw new WsdException(ErrorCode.FailedPrecondition, "workspace content was never ready");
         if ((backup || backupLogs) && storage is null)
-            throw NoRemoteStorage(); // checked before "disposing" is persisted, so nothing gets stuck (REF §3.5)
+            throw NoRemoteStorage(); // checked before "disposing" is persisted, so nothing gets stuck (docs/compatibility.md#disposeworkspace)
 
         return await sessions.DisposeAsync(session, async (s, ct) =>
         {
