@@ -4,12 +4,13 @@ using Wsd.Interop;
 namespace Wsd.Archive;
 
 /// <summary>
-/// Restores a tar stream into a directory (SPEC §5, REF §5.2) without ever leaving it: every
-/// parent is opened beneath the destination with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) (or
-/// an O_NOFOLLOW walk), every leaf is created with O_EXCL/O_NOFOLLOW semantics after removing what
-/// was there, so a symlink planted by an earlier member is never written through. Directory modes
-/// and times are applied once the stream has left the directory, deepest first, so directories
-/// without owner-write still fill (<see cref="DeferredDirectories"/>).
+/// Restores a tar stream into a directory (docs/decisions.md#archives,
+/// docs/compatibility.md#extracting-archives) without ever leaving it: every parent is opened beneath the
+/// destination with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) (or an O_NOFOLLOW walk), every leaf is
+/// created with O_EXCL/O_NOFOLLOW semantics after removing what was there, so a symlink planted by an
+/// earlier member is never written through. Directory modes and times are applied once the stream has
+/// left the directory, deepest first, so directories without owner-write still fill
+/// (<see cref="DeferredDirectories"/>).
 /// </summary>
 public sealed unsafe class ArchiveExtractor : IDisposable
 {

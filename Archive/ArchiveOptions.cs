@@ -3,7 +3,7 @@ namespace Wsd.Archive;
 /// <summary>How a directory becomes an archive.</summary>
 public sealed class ArchiveWriteOptions
 {
-    /// <summary>Host owners to workspace owners (REF §5.1).</summary>
+    /// <summary>Host owners to workspace owners (docs/compatibility.md#creating-archives).</summary>
     public IdMap Uids { get; init; } = IdMap.Identity;
     public IdMap Gids { get; init; } = IdMap.Identity;
     /// <summary>Store user.* and security.capability xattrs.</summary>
@@ -22,7 +22,7 @@ public sealed class ArchiveWriteOptions
 /// <summary>How an archive becomes a directory.</summary>
 public sealed class ArchiveReadOptions
 {
-    /// <summary>Workspace owners to host owners (REF §5.2).</summary>
+    /// <summary>Workspace owners to host owners (docs/compatibility.md#extracting-archives).</summary>
     public IdMap Uids { get; init; } = IdMap.Identity;
     public IdMap Gids { get; init; } = IdMap.Identity;
     /// <summary>Create character and block devices; when false they are skipped and counted.</summary>

@@ -5,10 +5,11 @@ using Wsd.Interop;
 namespace Wsd.Archive;
 
 /// <summary>
-/// Walks a directory and streams it as a POSIX/PAX tar (SPEC §5, REF §5.1): entries in bytewise
-/// order, the root itself left out, hardlinks stored once, sockets skipped, owners shifted to the
-/// workspace's view. Everything is done through directory file descriptors with O_NOFOLLOW, so a
-/// workspace changing its tree while it is archived cannot make the walk leave it.
+/// Walks a directory and streams it as a POSIX/PAX tar (docs/decisions.md#archives,
+/// docs/compatibility.md#creating-archives): entries in bytewise order, the root itself left out,
+/// hardlinks stored once, sockets skipped, owners shifted to the workspace's view. Everything is done
+/// through directory file descriptors with O_NOFOLLOW, so a workspace changing its tree while it is
+/// archived cannot make the walk leave it.
 /// </summary>
 public sealed unsafe class ArchiveWriter : IDisposable
 {
@@ -314,7 +315,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
             _stats.SpecialFiles++;
     }
 
-    /// <summary>Collects the user.* and security.capability xattrs (REF §5.1) of an open file or directory.</summary>
+    /// <summary>Collects the user.* and security.capability xattrs (docs/compatibility.md#creating-archives) of an open file or directory.</summary>
     void ReadXattrs(int fd)
     {
         if (!_options.Xattrs)

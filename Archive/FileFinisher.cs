@@ -110,7 +110,7 @@ sealed unsafe class FileFinisher : IDisposable
     }
 }
 
-/// <summary>Which xattrs are restored: user.* and security.capability, never trusted.* nor overlayfs bookkeeping (REF §5.2).</summary>
+/// <summary>Which xattrs are restored: user.* and security.capability, never trusted.* nor overlayfs bookkeeping (docs/compatibility.md#extracting-archives).</summary>
 static unsafe class XattrPolicy
 {
     public static bool IsRestorable(string name) =>

@@ -3,10 +3,10 @@ using Wsd.Linux;
 namespace Wsd.Archive;
 
 /// <summary>
-/// Shifts file owners between the host's view and the workspace's (REF §5.1/§5.2). An ID outside
-/// every range is not dropped (upstream silently omitted such files, REF §9.2 item 8): it becomes
-/// <see cref="Fallback"/> in the workspace's view, the overflow ID under which the workspace saw it
-/// anyway, and the caller counts it.
+/// Shifts file owners between the host's view and the workspace's (docs/compatibility.md#archives). An ID
+/// outside every range is not dropped (upstream silently omitted such files,
+/// docs/compatibility.md#files-left-out-of-backups): it becomes <see cref="Fallback"/> in the workspace's
+/// view, the overflow ID under which the workspace saw it anyway, and the caller counts it.
 /// </summary>
 public sealed class IdMap
 {
@@ -37,7 +37,8 @@ public sealed class IdMap
 
     /// <summary>
     /// Upstream's workspace mapping: container 0 is host 33333, container 1.. is host 100000..,
-    /// so the in-workspace gitpod user 33333 is host 133332 (REF §0).
+    /// so the in-workspace gitpod user 33333 is host 133332
+    /// (docs/compatibility.md#workspace-user-and-id-mapping).
     /// </summary>
     public static IdMap Gitpod { get; } = new([new IdRange(0, 33333, 1), new IdRange(1, 100000, 65534)]);
 

@@ -2,8 +2,9 @@ namespace Wsd.Archive;
 
 /// <summary>
 /// Turns a member name into a path relative to the destination, or refuses it: absolute names and
-/// ".." components are how hostile archives escape, so they end the extraction (SPEC §5). "./"
-/// prefixes, "." components and repeated slashes are dropped, as tar does.
+/// ".." components are how hostile archives escape, so they end the extraction
+/// (docs/decisions.md#archives). "./" prefixes, "." components and repeated slashes are dropped, as tar
+/// does.
 /// </summary>
 static class NameNormalizer
 {

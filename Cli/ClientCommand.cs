@@ -154,7 +154,7 @@ static class ClientCommand
         {
             SslOptions = new SslClientAuthenticationOptions
             {
-                TargetHost = "wsdaemon", // the name upstream clients verify (REF §8.2)
+                TargetHost = "wsdaemon", // the name upstream clients verify (docs/compatibility.md#tls)
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                     certificate is X509Certificate2 c && Hosting.CertificateTrust.IsIssuedBy(c, authorities),
             },

@@ -3,7 +3,7 @@ using Wsd.Observability;
 
 namespace Wsd.Cli;
 
-/// <summary>The <c>wsd</c> commands (SPEC §2). Exit codes: 0 success, 1 failure, 2 usage error.</summary>
+/// <summary>The <c>wsd</c> commands (docs/decisions.md#process-and-configuration). Exit codes: 0 success, 1 failure, 2 usage error.</summary>
 public static class CommandLine
 {
     const string Usage = """

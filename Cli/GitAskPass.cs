@@ -5,9 +5,9 @@ namespace Wsd.Cli;
 /// <summary>
 /// When git needs credentials it runs $GIT_ASKPASS with a prompt. The daemon points that at its own
 /// binary with <see cref="AskPassEnvironment.Marker"/> set, so the answer comes from the child's environment: the
-/// secret is never in argv, a URL or a file, and no shell is needed (SPEC §4). It answers only a
-/// prompt for the origin the credentials were given for (<see cref="AskPassEnvironment.Origin"/>); any other
-/// prompt fails, so git sends nothing at all there.
+/// secret is never in argv, a URL or a file, and no shell is needed (docs/decisions.md#content-and-git).
+/// It answers only a prompt for the origin the credentials were given for
+/// (<see cref="AskPassEnvironment.Origin"/>); any other prompt fails, so git sends nothing at all there.
 /// </summary>
 public static class GitAskPass
 {

@@ -5,7 +5,7 @@ namespace Wsd.Config;
 
 /// <summary>
 /// Durations in the Go notation upstream configs use ("90s", "1m30s", "250ms", "1h"), so operators can
-/// carry values over unchanged (REF §8.1).
+/// carry values over unchanged (docs/compatibility.md#configuration-names).
 /// </summary>
 public static class Duration
 {

@@ -5,10 +5,10 @@ using System.Net.Sockets;
 namespace Wsd.Config;
 
 /// <summary>
-/// The addresses of a workspace's veth pair (REF §7.12): the address as written is the base, not
-/// the masked network, as upstream parsed it; the pod side gets base+1 and the workspace side
-/// base+2, both with the prefix length. Both must be host addresses of that network, which a /31 or
-/// /32 (or a base too near the end) cannot give.
+/// The addresses of a workspace's veth pair (docs/compatibility.md#setuppairveths): the address as
+/// written is the base, not the masked network, as upstream parsed it; the pod side gets base+1 and the
+/// workspace side base+2, both with the prefix length. Both must be host addresses of that network, which
+/// a /31 or /32 (or a base too near the end) cannot give.
 /// </summary>
 public readonly record struct WorkspaceCidr(IPAddress Veth, IPAddress Peer, int PrefixLength)
 {

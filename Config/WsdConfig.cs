@@ -4,7 +4,7 @@ namespace Wsd.Config;
 
 /// <summary>
 /// The whole configuration file. Every property has a default, and the defaults together are the
-/// embedded default that <c>wsd run</c> serves without a file (SPEC §2).
+/// embedded default that <c>wsd run</c> serves without a file (docs/decisions.md#process-and-configuration).
 /// </summary>
 public sealed class WsdConfig
 {
@@ -18,7 +18,7 @@ public sealed class WsdConfig
 
     public ContentConfig Content { get; set; } = new();
 
-    /// <summary>How workspace containers are found and what the in-workspace service may do to them (REF §7).</summary>
+    /// <summary>How workspace containers are found and what the in-workspace service may do to them (docs/compatibility.md#in-workspace-service).</summary>
     public RuntimeConfig Runtime { get; set; } = new();
 }
 
@@ -34,7 +34,7 @@ public sealed class ServiceConfig
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Largest request message accepted; upstream allowed 100 MiB (REF §1.6).</summary>
+    /// <summary>Largest request message accepted; upstream allowed 100 MiB (docs/compatibility.md#transport).</summary>
     public int MaxReceiveMessageBytes { get; set; } = 100 * 1024 * 1024;
 }
 
@@ -64,10 +64,10 @@ public sealed class LogConfig
 
 public sealed class ContentConfig
 {
-    /// <summary>Directory holding each workspace's content, service directory and session file (REF §2.1).</summary>
+    /// <summary>Directory holding each workspace's content, service directory and session file (docs/compatibility.md#working-area-layout).</summary>
     public string WorkingArea { get; set; } = "./.wsd/workspaces";
 
-    /// <summary>The disk guard: InitWorkspace is refused with RESOURCE_EXHAUSTED while the working area has less free (SPEC §8).</summary>
+    /// <summary>The disk guard: InitWorkspace is refused with RESOURCE_EXHAUSTED while the working area has less free (docs/decisions.md#quota-and-disk-guard).</summary>
     public long MinFreeBytes { get; set; } = 1L << 30;
 
     /// <summary>
@@ -101,7 +101,7 @@ public sealed class GitSandboxConfig
 
 public sealed class BackupConfig
 {
-    /// <summary>Backups and snapshots running at once (upstream: 5, REF §3.6.1).</summary>
+    /// <summary>Backups and snapshots running at once (upstream: 5, docs/compatibility.md#backups-and-snapshots).</summary>
     public int MaxConcurrent { get; set; } = 5;
 
     /// <summary>How long one waits for a free slot before it is refused with RESOURCE_EXHAUSTED.</summary>
@@ -119,19 +119,19 @@ public sealed class StorageConfig
     public S3StorageConfig S3 { get; set; } = new();
 }
 
-/// <summary>Any S3-compatible service: AWS S3, MinIO, Ceph RGW, GCS interoperability (SPEC §6).</summary>
+/// <summary>Any S3-compatible service: AWS S3, MinIO, Ceph RGW, GCS interoperability (docs/decisions.md#storage).</summary>
 public sealed class S3StorageConfig
 {
     /// <summary>Service URL, e.g. "https://s3.eu-central-1.amazonaws.com" or "http://minio:9000".</summary>
     public string Endpoint { get; set; } = "";
     public string Region { get; set; } = "us-east-1";
-    /// <summary>The one shared bucket: objects are &lt;owner&gt;/workspaces/&lt;workspaceId&gt;/&lt;name&gt; (REF §6.4).</summary>
+    /// <summary>The one shared bucket: objects are &lt;owner&gt;/workspaces/&lt;workspaceId&gt;/&lt;name&gt; (docs/compatibility.md#object-names).</summary>
     public string Bucket { get; set; } = "";
     /// <summary>Path-style addressing (endpoint/bucket/key), which MinIO and most self-hosted services want.</summary>
     public bool PathStyle { get; set; } = true;
     public string AccessKey { get; set; } = "";
     public string SecretKey { get; set; } = "";
-    /// <summary>Files holding the keys; when set they win over the inline values (REF §6.3).</summary>
+    /// <summary>Files holding the keys; when set they win over the inline values (docs/compatibility.md#configuration-names).</summary>
     public string AccessKeyFile { get; set; } = "";
     public string SecretKeyFile { get; set; } = "";
     /// <summary>Multipart part size; memory per upload is partSizeMiB × (parallelParts + 1).</summary>
@@ -155,7 +155,8 @@ public sealed class RuntimeConfig
 {
     /// <summary>
     /// <c>process</c>: each workspace container's init PID is in a file (or cgroup) the runtime
-    /// writes; <c>containerd</c>: containerd's API on its socket names the container (REF §7.1).
+    /// writes; <c>containerd</c>: containerd's API on its socket names the container
+    /// (docs/compatibility.md#finding-the-workspace-container).
     /// </summary>
     public RuntimeKind Kind { get; set; } = RuntimeKind.Process;
 
@@ -170,8 +171,9 @@ public sealed class RuntimeConfig
     public string Proc { get; set; } = "/proc";
 
     /// <summary>
-    /// How a workspace's root file system is shifted to its user namespace (SPEC §7): <c>auto</c>
-    /// (shiftfs where the kernel has it, else idmapped), <c>idmapped</c> or <c>shiftfs</c>.
+    /// How a workspace's root file system is shifted to its user namespace
+    /// (docs/decisions.md#in-workspace-service): <c>auto</c> (shiftfs where the kernel has it, else
+    /// idmapped), <c>idmapped</c> or <c>shiftfs</c>.
     /// </summary>
     public FsShiftMode FsShift { get; set; } = FsShiftMode.Auto;
 
@@ -182,9 +184,10 @@ public sealed class RuntimeConfig
     public List<IdRangeConfig> UserRanges { get; set; } = [new() { Start = 100000, Size = 70000 }];
 
     /// <summary>
-    /// The addresses SetupPairVeths gives a workspace's veth pair (REF §7.12): <c>veth0</c> in the
-    /// pod's network namespace gets the address after the one written, the workspace's <c>eth0</c>
-    /// the one after that. Every workspace uses the same range; each pod is its own network.
+    /// The addresses SetupPairVeths gives a workspace's veth pair (docs/compatibility.md#setuppairveths):
+    /// <c>veth0</c> in the pod's network namespace gets the address after the one written, the
+    /// workspace's <c>eth0</c> the one after that. Every workspace uses the same range; each pod is its
+    /// own network.
     /// </summary>
     public string WorkspaceCidr { get; set; } = "10.0.5.0/30";
 }
@@ -219,7 +222,8 @@ public sealed class ContainerdRuntimeConfig
 
     /// <summary>
     /// The Kubernetes namespace of workspace pods: a pod elsewhere with a workspace's labels is not
-    /// that workspace (upstream indexed any, REF §9.2 item 11). Empty: any namespace.
+    /// that workspace (upstream indexed any, docs/compatibility.md#pods-of-other-namespaces). Empty: any
+    /// namespace.
     /// </summary>
     public string PodNamespace { get; set; } = "default";
 

@@ -8,7 +8,7 @@ namespace Wsd.Content;
 /// <summary>
 /// Streams an object from storage straight into the content directory: download → SHA-256 →
 /// (zstd) → extract, no temporary file. The digest stored with the object must match, or the
-/// restore is DATA_LOSS and the caller discards what was extracted (SPEC §5).
+/// restore is DATA_LOSS and the caller discards what was extracted (docs/decisions.md#archives).
 /// </summary>
 public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, ContentProgress.Tracker? progress = null)
 {

@@ -7,8 +7,9 @@ namespace Wsd.Content;
 
 /// <summary>
 /// Backs a content directory up as one object: archive → SHA-256 → storage, streaming, no temporary
-/// copy of the archive (SPEC §5). The object appears only when complete; a failure leaves the
-/// previous one in place. Three attempts, 1 s then 2 s apart (REF §3.6.4).
+/// copy of the archive (docs/decisions.md#archives). The object appears only when complete; a failure
+/// leaves the previous one in place. Three attempts, 1 s then 2 s apart
+/// (docs/compatibility.md#backups-and-snapshots).
 /// </summary>
 public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ContentMetrics metrics, ILogger<ArchiveUploader> log)
 {
@@ -18,7 +19,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         ContentProgress.Tracker? progress = null)
     {
         using var slot = await limiter.AcquireAsync(cancellationToken);
-        ReadyMarker.Remove(contentDirectory); // never part of a backup (REF §3.6.2)
+        ReadyMarker.Remove(contentDirectory); // never part of a backup (docs/compatibility.md#ready-marker)
         for (int attempt = 1; ; attempt++)
         {
             try

@@ -5,8 +5,9 @@ using Wsd.Observability;
 namespace Wsd.Content;
 
 /// <summary>
-/// At most N backups and snapshots at once (SPEC §6, upstream 5, REF §3.6.1). A caller waits a
-/// bounded time for a slot, then gets RESOURCE_EXHAUSTED instead of upstream's unlimited overflow.
+/// At most N backups and snapshots at once (docs/decisions.md#storage; upstream 5,
+/// docs/compatibility.md#backups-and-snapshots). A caller waits a bounded time for a slot, then gets
+/// RESOURCE_EXHAUSTED instead of upstream's unlimited overflow.
 /// </summary>
 public sealed class BackupLimiter(int slots, TimeSpan maximumWait, ContentMetrics metrics)
 {

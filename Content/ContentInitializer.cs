@@ -11,9 +11,10 @@ using Wsd.Storage;
 namespace Wsd.Content;
 
 /// <summary>
-/// Produces a workspace's content (REF §4.5-§4.6): a clean directory, its own backup if one exists,
-/// else the requested initializer tree. Runs in-process as root, but git runs as the workspace
-/// user and everything written by the daemon itself goes through no-follow paths (SPEC §4).
+/// Produces a workspace's content (docs/compatibility.md#content-initialization): a clean directory, its
+/// own backup if one exists, else the requested initializer tree. Runs in-process as root, but git runs
+/// as the workspace user and everything written by the daemon itself goes through no-follow paths
+/// (docs/decisions.md#content-and-git).
 /// </summary>
 public sealed class ContentInitializer(GitCheckout git, HttpClient http, ContentMetrics metrics, ILogger<ContentInitializer> log)
 {
@@ -25,7 +26,8 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
         ContentPaths.Empty(target.ContentDirectory);
         ContentPaths.Chown(target.ContentDirectory, target.Uid, target.Gid);
 
-        // The workspace's own backup always wins over what the request asks for (REF §4.5).
+        // The workspace's own backup always wins over what the request asks for
+        // (docs/compatibility.md#content-initialization).
         if (target.Storage is not null && target.Restorer is not null)
         {
             var clock = Stopwatch.StartNew();
@@ -123,7 +125,8 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
     }
 
     // Snapshot first; if it cannot be restored, fall back to cloning, after emptying the content
-    // completely (upstream's glob left dotfiles such as a half-restored .git, REF §9.2 item 20).
+    // completely (upstream's glob left dotfiles such as a half-restored .git,
+    // docs/compatibility.md#prebuild-fallback-leaving-dotfiles).
     async Task RunPrebuildAsync(Target target, PrebuildSpec prebuild, List<InitMetric> measured, CancellationToken cancellationToken)
     {
         bool restored = false;
@@ -153,7 +156,7 @@ public sealed class ContentInitializer(GitCheckout git, HttpClient http, Content
     }
 
     // Each file is fetched whole and checked against its digest; a retry starts the file again
-    // (upstream appended to the partial file, REF §9.2 item 21).
+    // (upstream appended to the partial file, docs/compatibility.md#downloads-resumed-into-partial-files).
     async Task DownloadAsync(Target target, DownloadSpec download, CancellationToken cancellationToken)
     {
         string root = ContentPaths.Inside(target.ContentDirectory, download.TargetLocation, "target_location");

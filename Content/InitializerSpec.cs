@@ -1,8 +1,8 @@
 namespace Wsd.Content;
 
 /// <summary>
-/// What content a workspace starts with (REF §1.5, §4.4), as the domain sees it: built and checked
-/// from the request by the service layer, free of gRPC types.
+/// What content a workspace starts with (docs/compatibility.md#initializer-requests), as the domain sees
+/// it: built and checked from the request by the service layer, free of gRPC types.
 /// </summary>
 public abstract record InitializerSpec;
 
@@ -40,7 +40,7 @@ public sealed record FromBackupSpec(string CheckoutLocation, bool FromVolumeSnap
 
 public static class InitializerSpecs
 {
-    /// <summary>Checkout locations in upstream's walk order (REF §4.9); the session keeps the first.</summary>
+    /// <summary>Checkout locations in upstream's walk order (docs/compatibility.md#checkout-locations); the session keeps the first.</summary>
     public static IEnumerable<string> CheckoutLocations(InitializerSpec spec) => spec switch
     {
         GitSpec git => [git.CheckoutLocation],

@@ -9,7 +9,8 @@ using Wsd.Storage;
 namespace Wsd.Content;
 
 /// <summary>
-/// DisposeWorkspace's backup_logs (REF §3.6.3): prebuild logs found in the content are uploaded as
+/// DisposeWorkspace's backup_logs (docs/compatibility.md#prebuild-logs): prebuild logs found in the
+/// content are uploaded as
 /// <c>&lt;owner&gt;/workspaces/&lt;workspaceId&gt;/instances/&lt;instanceId&gt;/logs/&lt;taskId&gt;</c>.
 /// Failures are logged, not fatal, as upstream.
 /// <para>
@@ -67,7 +68,7 @@ public sealed class LogUploader(ILogger<LogUploader> log)
                         }
                     }
                     if (uploaded > 0)
-                        return; // the first place with logs is the one (REF §3.6.3)
+                        return; // the first place with logs is the one (docs/compatibility.md#prebuild-logs)
                 }
                 finally
                 {

@@ -5,7 +5,7 @@ using Wsd.Interop;
 
 namespace Wsd.Content;
 
-/// <summary>Where a workspace's content came from (REF §4.5).</summary>
+/// <summary>Where a workspace's content came from (docs/compatibility.md#content-initialization).</summary>
 public static class InitSource
 {
     public const string FromBackup = "from-backup";
@@ -13,7 +13,7 @@ public static class InitSource
     public const string FromOther = "from-other";
 }
 
-/// <summary>One initializer's cost, reported in the ready marker (REF §4.8).</summary>
+/// <summary>One initializer's cost, reported in the ready marker (docs/compatibility.md#ready-marker).</summary>
 public sealed record InitMetric(
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("duration")] long DurationNanoseconds,
@@ -27,10 +27,11 @@ public sealed record InitOutcome(
 internal sealed partial class ReadyMarkerJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// <c>.gitpod/ready</c> (REF §4.8), and the rule that <c>.gitpod</c> is a directory (REF §4.7). The
-/// content directory belongs to the workspace, so every step goes through directory descriptors
-/// with O_NOFOLLOW: a planted symlink named .gitpod cannot make the root daemon write elsewhere.
-/// The marker is written to ready.tmp and renamed, the signal consumers wait for.
+/// <c>.gitpod/ready</c> (docs/compatibility.md#ready-marker), and the rule that <c>.gitpod</c> is a
+/// directory (docs/compatibility.md#the-gitpod-directory). The content directory belongs to the
+/// workspace, so every step goes through directory descriptors with O_NOFOLLOW: a planted symlink named
+/// .gitpod cannot make the root daemon write elsewhere. The marker is written to ready.tmp and renamed,
+/// the signal consumers wait for.
 /// </summary>
 public static unsafe class ReadyMarker
 {
@@ -85,7 +86,7 @@ public static unsafe class ReadyMarker
         }
     }
 
-    /// <summary>Removes the marker, so it is never part of a backup (REF §3.6.2).</summary>
+    /// <summary>Removes the marker, so it is never part of a backup (docs/compatibility.md#ready-marker).</summary>
     public static void Remove(string contentDirectory)
     {
         int content = Directories.Open(contentDirectory);
@@ -110,8 +111,9 @@ public static unsafe class ReadyMarker
         }
     }
 
-    // REF §4.7: a .gitpod that is not a directory becomes .gitpod.yaml (or goes, if that exists).
-    // A symlink counts as not a directory: it is renamed, never followed.
+    // A .gitpod that is not a directory becomes .gitpod.yaml (or goes, if that exists;
+    // docs/compatibility.md#the-gitpod-directory). A symlink counts as not a directory: it is renamed,
+    // never followed.
     static void MakeGitpodADirectory(int content, string contentDirectory)
     {
         StatxBuffer st;

@@ -2,7 +2,7 @@ using Wsd.Storage;
 
 namespace Wsd.Content;
 
-/// <summary>A workspace's place in remote storage: its backup and snapshot names (REF §6.5).</summary>
+/// <summary>A workspace's place in remote storage: its backup and snapshot names (docs/compatibility.md#object-names).</summary>
 public sealed class WorkspaceStorage(IObjectStore store, string owner, string workspaceId)
 {
     public IObjectStore Store => store;

@@ -30,7 +30,7 @@ public static class Daemon
 
         // The empty builder reads no appsettings files and starts no file watcher: the default
         // host's reload watcher walks the working directory at start, which from "/" costs seconds
-        // (platform notes §2).
+        // (docs/platform.md#the-reload-watcher).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = "wsd",

@@ -25,7 +25,7 @@ static class Listeners
         // Health and metrics: plain HTTP/1.1 for kubelet probes, Prometheus and curl.
         kestrel.Listen(health, listen => listen.Protocols = HttpProtocols.Http1);
 
-        // Every workspace's daemon.sock, plaintext HTTP/2 as upstream (REF §1.6).
+        // Every workspace's daemon.sock, plaintext HTTP/2 as upstream (docs/compatibility.md#transport).
         kestrel.Listen(WorkspaceSocketsEndPoint.Instance, listen => listen.Protocols = HttpProtocols.Http2);
     }
 }

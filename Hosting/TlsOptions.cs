@@ -8,8 +8,8 @@ namespace Wsd.Hosting;
 
 /// <summary>
 /// TLS for the content API: TLS 1.2 and 1.3, and when a CA is configured a client certificate
-/// signed by it is required. Upstream loaded the CA but never asked for a certificate (REF §8.2,
-/// §9.2 item 10); wsd refuses a client without one.
+/// signed by it is required. Upstream loaded the CA but never asked for a certificate
+/// (docs/compatibility.md#client-certificates-not-required); wsd refuses a client without one.
 /// </summary>
 static class TlsOptions
 {

@@ -2,8 +2,8 @@ namespace Wsd.Linux;
 
 /// <summary>
 /// The cgroup v2 hierarchy mounted at <see cref="Root"/>: moving a cgroup's processes into a child
-/// and delegating its controllers (REF §7.4 "evacuate"), handing a subtree to a user, reading the
-/// interface files. Paths are cgroup paths as /proc/&lt;pid&gt;/cgroup gives them.
+/// and delegating its controllers ("evacuating", docs/compatibility.md#evacuatecgroup), handing a subtree
+/// to a user, reading the interface files. Paths are cgroup paths as /proc/&lt;pid&gt;/cgroup gives them.
 /// </summary>
 public sealed class CgroupV2(string root)
 {

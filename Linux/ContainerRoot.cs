@@ -4,18 +4,19 @@ namespace Wsd.Linux;
 
 /// <summary>
 /// Work on a container's root file system from the node: device nodes the workspace needs, and the
-/// ID-mapped "mark" of its root (REF §7.4). Paths inside the container are resolved under its
-/// root with openat2 RESOLVE_IN_ROOT, so the container's own symlinks cannot point the daemon
-/// anywhere else.
+/// ID-mapped "mark" of its root (docs/compatibility.md#prepareforuserns). Paths inside the container are
+/// resolved under its root with openat2 RESOLVE_IN_ROOT, so the container's own symlinks cannot point the
+/// daemon anywhere else.
 /// </summary>
 public static unsafe class ContainerRoot
 {
     /// <summary>
     /// /dev/net/tun (10:200) and, if missing, /dev/fuse (10:229), mode 0666, owned by
-    /// <paramref name="owner"/>; an empty /dev/kmsg for tools that read it (REF §7.4 step 4).
-    /// The container's /dev is its user's: /dev and /dev/net are opened inside its root with no
-    /// symlinks at all, and each node is checked and fixed up through a descriptor of what is there,
-    /// so no symlink planted in /dev can make root create, chmod or chown anything elsewhere.
+    /// <paramref name="owner"/>; an empty /dev/kmsg for tools that read it
+    /// (docs/compatibility.md#prepareforuserns). The container's /dev is its user's: /dev and /dev/net
+    /// are opened inside its root with no symlinks at all, and each node is checked and fixed up through
+    /// a descriptor of what is there, so no symlink planted in /dev can make root create, chmod or chown
+    /// anything elsewhere.
     /// </summary>
     public static void PrepareDevices(string procRoot, int pid, uint owner)
     {

@@ -5,7 +5,8 @@ public static class IdMaps
 {
     /// <summary>
     /// Writes all entries to the process's uid_map (or gid_map) in one write(2), as the kernel
-    /// requires: a map can be written once, whole. setgroups is left as it is (REF §7.5).
+    /// requires: a map can be written once, whole. setgroups is left as it is
+    /// (docs/compatibility.md#writeidmapping).
     /// </summary>
     public static unsafe void Write(ProcessHandle process, bool gid, IReadOnlyList<IdRange> entries)
     {

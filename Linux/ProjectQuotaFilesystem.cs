@@ -5,8 +5,9 @@ namespace Wsd.Linux;
 /// <summary>
 /// The project quotas of the filesystem a working area lives on: whether it enforces them, which
 /// project ids it has records of, a directory's project id, and a project's block limits
-/// (SPEC §8). XFS mounted with <c>prjquota</c> has them; ext4 with the <c>project,quota</c>
-/// features and <c>prjquota</c> too. Holds a descriptor of the working area for its lifetime.
+/// (docs/decisions.md#quota-and-disk-guard). XFS mounted with <c>prjquota</c> has them; ext4 with the
+/// <c>project,quota</c> features and <c>prjquota</c> too. Holds a descriptor of the working area for its
+/// lifetime.
 /// </summary>
 public sealed class ProjectQuotaFilesystem : IDisposable
 {

@@ -3,12 +3,13 @@ using Wsd.Interop;
 namespace Wsd.Linux;
 
 /// <summary>
-/// Mounting a masked proc or sysfs into a workspace container, and taking one away (REF §7.7-§7.9).
-/// Runs in the namespace helper (<c>wsd internal-ns</c>), a process that is a member of the target's
-/// PID namespace, so the proc it mounts is that namespace's. The file system is mounted on a staging
-/// directory in a private mount namespace, masked there, cloned as a detached tree with open_tree,
-/// and moved onto the target inside the container's mount namespace. The target is resolved inside
-/// the container's root (openat2 RESOLVE_IN_ROOT): no symlink or ".." leads out of it.
+/// Mounting a masked proc or sysfs into a workspace container, and taking one away
+/// (docs/compatibility.md#proc-and-sysfs-mounts). Runs in the namespace helper (<c>wsd internal-ns</c>),
+/// a process that is a member of the target's PID namespace, so the proc it mounts is that namespace's.
+/// The file system is mounted on a staging directory in a private mount namespace, masked there, cloned
+/// as a detached tree with open_tree, and moved onto the target inside the container's mount namespace.
+/// The target is resolved inside the container's root (openat2 RESOLVE_IN_ROOT): no symlink or ".." leads
+/// out of it.
 /// </summary>
 public static unsafe class PseudoFsMounts
 {

@@ -4,7 +4,7 @@ namespace Wsd.Observability;
 
 /// <summary>
 /// Metrics of content work: wsd's own under <c>wsd_</c>, and upstream's names beside them where
-/// upstream had them (REF §8.4), so existing dashboards keep working.
+/// upstream had them (docs/compatibility.md#metric-names), so existing dashboards keep working.
 /// </summary>
 public sealed class ContentMetrics
 {

@@ -3,7 +3,7 @@ using Wsd.Observability.Metrics;
 
 namespace Wsd.Observability;
 
-/// <summary>Process-wide metrics: build, resources, and the working area's free space (REF §8.4).</summary>
+/// <summary>Process-wide metrics: build, resources, and the working area's free space (docs/compatibility.md#metric-names).</summary>
 public static class DaemonMetrics
 {
     /// <param name="workingAreaFreeBytes">The working area's free bytes, NaN when they cannot be read (as upstream).</param>

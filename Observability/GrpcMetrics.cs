@@ -4,9 +4,9 @@ using Wsd.Observability.Metrics;
 namespace Wsd.Observability;
 
 /// <summary>
-/// The gRPC server metrics: named and labelled as go-grpc-prometheus does (REF §8.4) so existing
-/// dashboards work, and wsd's own by method and code (latency by code too: a slow failure is a
-/// different problem from a slow success).
+/// The gRPC server metrics: named and labelled as go-grpc-prometheus does
+/// (docs/compatibility.md#metric-names) so existing dashboards work, and wsd's own by method and code
+/// (latency by code too: a slow failure is a different problem from a slow success).
 /// </summary>
 public sealed class GrpcMetrics
 {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Wsd.Observability;
 
-/// <summary>One JSON object per line on stdout (SPEC §2), through the console JSON formatter.</summary>
+/// <summary>One JSON object per line on stdout (docs/decisions.md#process-and-configuration), through the console JSON formatter.</summary>
 public static class JsonLogging
 {
     public static void Configure(ILoggingBuilder logging, string level, bool verbose)

@@ -1,9 +1,10 @@
 namespace Wsd.Runtime;
 
 /// <summary>
-/// Finds a workspace's container on this node (REF §7.1): the in-workspace service acts on it and
-/// on nothing else. Providers: <see cref="ProcessContainerRuntime"/> (a PID file or cgroup per
-/// container) and <see cref="Containerd.ContainerdRuntime"/> (containerd's labels, tasks and events).
+/// Finds a workspace's container on this node (docs/compatibility.md#finding-the-workspace-container):
+/// the in-workspace service acts on it and on nothing else. Providers:
+/// <see cref="ProcessContainerRuntime"/> (a PID file or cgroup per container) and
+/// <see cref="Containerd.ContainerdRuntime"/> (containerd's labels, tasks and events).
 /// </summary>
 public interface IContainerRuntime
 {

@@ -6,8 +6,9 @@ using Wsd.Workspaces.InWorkspace;
 namespace Wsd.Services;
 
 /// <summary>
-/// iws.InWorkspaceService, served only on workspace sockets (REF §7): the socket a call comes in
-/// on names the workspace, nothing in the request does. The work is in <see cref="InWorkspaceOperations"/>.
+/// iws.InWorkspaceService, served only on workspace sockets (docs/compatibility.md#in-workspace-service):
+/// the socket a call comes in on names the workspace, nothing in the request does. The work is in
+/// <see cref="InWorkspaceOperations"/>.
 /// </summary>
 public sealed class InWorkspaceService(InWorkspaceOperations operations, WorkspaceNetwork network) : Api.Iws.InWorkspaceService.InWorkspaceServiceBase
 {

@@ -4,7 +4,7 @@ using Wsd.Errors;
 
 namespace Wsd.Services;
 
-/// <summary>Turns the request's initializer into the domain's, with upstream's INVALID_ARGUMENT texts (REF §4.4).</summary>
+/// <summary>Turns the request's initializer into the domain's, with upstream's INVALID_ARGUMENT texts (docs/compatibility.md#initializer-requests).</summary>
 static class InitializerMapping
 {
     const int MaxDepth = 16;

@@ -6,12 +6,13 @@ using Wsd.Workspaces;
 
 namespace Wsd.Services;
 
-/// <summary>wsdaemon.WorkspaceContentService on the content API listener (REF §3): validate, call the domain (WorkspaceInit, WorkspaceBackups, WorkspaceDisposal), map.</summary>
+/// <summary>wsdaemon.WorkspaceContentService on the content API listener (docs/compatibility.md#content-service): validate, call the domain (WorkspaceInit, WorkspaceBackups, WorkspaceDisposal), map.</summary>
 public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceInit init, WorkspaceBackups backups, WorkspaceDisposal disposal) : Api.WsDaemon.WorkspaceContentService.WorkspaceContentServiceBase
 {
     public override async Task<InitWorkspaceResponse> InitWorkspace(InitWorkspaceRequest request, ServerCallContext context)
     {
-        // Everything is checked before the session exists: a bad request never touches an existing workspace (REF §9.2 item 13).
+        // Everything is checked before the session exists: a bad request never touches an existing
+        // workspace (docs/compatibility.md#validation-errors-deleting-sessions).
         WorkspaceId.Validate(request.Id);
         if (request.Metadata is null)
             throw new WsdException(ErrorCode.InvalidArgument, "metadata is missing");

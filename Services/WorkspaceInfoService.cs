@@ -5,8 +5,9 @@ using Wsd.Workspaces.InWorkspace;
 namespace Wsd.Services;
 
 /// <summary>
-/// iws.WorkspaceInfoService on workspace sockets. Upstream leaves it to workspacekit (REF §1.2);
-/// wsd answers it with the same figures as InWorkspaceService.WorkspaceInfo, so one socket serves both names.
+/// iws.WorkspaceInfoService on workspace sockets. Upstream leaves it to workspacekit
+/// (docs/compatibility.md#services-and-listeners); wsd answers it with the same figures as
+/// InWorkspaceService.WorkspaceInfo, so one socket serves both names.
 /// </summary>
 public sealed class WorkspaceInfoService(InWorkspaceOperations operations) : Api.Iws.WorkspaceInfoService.WorkspaceInfoServiceBase
 {

@@ -3,11 +3,11 @@ namespace Wsd.Storage;
 /// <summary>
 /// Remote storage for backups and snapshots. An upload is written to the store as it streams and
 /// becomes visible under its name only when committed; an upload disposed without a commit leaves
-/// nothing behind, so a reader never sees a partial object (SPEC §6).
+/// nothing behind, so a reader never sees a partial object (docs/decisions.md#storage).
 /// </summary>
 public interface IObjectStore
 {
-    /// <summary>The bucket objects go to (one shared bucket, REF §6.4).</summary>
+    /// <summary>The bucket objects go to (one shared bucket, docs/compatibility.md#object-names).</summary>
     string Bucket { get; }
 
     Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken);

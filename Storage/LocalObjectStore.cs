@@ -8,9 +8,10 @@ using Wsd.Linux;
 namespace Wsd.Storage;
 
 /// <summary>
-/// Objects as files under <c>&lt;root&gt;/&lt;bucket&gt;/&lt;key&gt;</c>, the embedded default (SPEC §6).
-/// An upload writes a hidden temporary file beside its target; commit stores the digest as the
-/// xattr <c>user.wsd.sha256</c>, fsyncs, renames it into place and fsyncs the directory.
+/// Objects as files under <c>&lt;root&gt;/&lt;bucket&gt;/&lt;key&gt;</c>, the embedded default
+/// (docs/decisions.md#storage). An upload writes a hidden temporary file beside its target; commit stores
+/// the digest as the xattr <c>user.wsd.sha256</c>, fsyncs, renames it into place and fsyncs the
+/// directory.
 /// </summary>
 public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjectStore
 {

@@ -1,6 +1,6 @@
 namespace Wsd.Storage;
 
-/// <summary>Where an object lives: a bucket and a key in it. Snapshot URLs are "&lt;key&gt;@&lt;bucket&gt;" (REF §6.5).</summary>
+/// <summary>Where an object lives: a bucket and a key in it. Snapshot URLs are "&lt;key&gt;@&lt;bucket&gt;" (docs/compatibility.md#snapshot-urls).</summary>
 public readonly record struct ObjectLocation(string Bucket, string Key)
 {
     public string Qualified => $"{Key}@{Bucket}";

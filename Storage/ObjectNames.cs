@@ -3,7 +3,7 @@ using Wsd.Errors;
 namespace Wsd.Storage;
 
 /// <summary>
-/// Object names compatible with upstream's shared-bucket layout (REF §6.3/§6.4):
+/// Object names compatible with upstream's shared-bucket layout (docs/compatibility.md#object-names):
 /// <c>&lt;owner&gt;/workspaces/&lt;workspaceId&gt;/&lt;name&gt;</c>, backups <c>full.tar</c>,
 /// snapshots <c>snapshot-&lt;unixnano&gt;.tar</c>.
 /// </summary>

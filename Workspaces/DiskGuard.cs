@@ -4,9 +4,9 @@ using Wsd.Linux;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// Keeps a nearly full node from taking on more workspaces (SPEC §8): a full disk breaks every
-/// workspace on it, so a new one is refused while free space in the working area is under the
-/// configured minimum. The free space is also exported as a metric (DaemonMetrics).
+/// Keeps a nearly full node from taking on more workspaces (docs/decisions.md#quota-and-disk-guard): a
+/// full disk breaks every workspace on it, so a new one is refused while free space in the working area
+/// is under the configured minimum. The free space is also exported as a metric (DaemonMetrics).
 /// </summary>
 public sealed class DiskGuard(WorkingArea area, long minFreeBytes)
 {

@@ -1,8 +1,9 @@
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// Serves the in-workspace API on one unix socket per workspace (REF §7.1). Implemented by the
-/// hosting layer; the workspace lifecycle only says when a socket should exist.
+/// Serves the in-workspace API on one unix socket per workspace
+/// (docs/compatibility.md#workspace-sockets). Implemented by the hosting layer; the workspace lifecycle
+/// only says when a socket should exist.
 /// </summary>
 public interface IWorkspaceSocketServer
 {

@@ -7,7 +7,8 @@ namespace Wsd.Workspaces;
 /// <summary>
 /// One workspace on this node: its persisted session file and the waits on its lifecycle. Every
 /// state change is written to disk (atomically) before it is visible, under this session's own lock,
-/// so no store-wide lock is held across I/O (SPEC §3, REF §9.2 item 16).
+/// so no store-wide lock is held across I/O (docs/decisions.md#sessions-and-restarts,
+/// docs/compatibility.md#a-store-wide-lock-across-io).
 /// </summary>
 public sealed class Session
 {

@@ -5,8 +5,8 @@ namespace Wsd.Workspaces;
 
 /// <summary>
 /// The persisted session, <c>&lt;area&gt;/&lt;id&gt;.workspace.json</c>, with upstream's keys exactly
-/// (REF §2.2) so operators' tooling keeps reading it. Note the upstream naming: "workspaceID" holds
-/// the instance ID and "metaID" the workspace ID.
+/// (docs/compatibility.md#session-file) so operators' tooling keeps reading it. Note the upstream naming:
+/// "workspaceID" holds the instance ID and "metaID" the workspace ID.
 /// </summary>
 public sealed class SessionFile
 {

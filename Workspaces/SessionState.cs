@@ -1,9 +1,10 @@
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// A workspace session's lifecycle (REF §2.3), persisted as the session file's "state":
-/// initializing → ready → disposing → disposed. <see cref="Failed"/> is wsd's addition: content init
-/// failed or died with an earlier daemon process, so waiting for it must not hang (SPEC §3).
+/// A workspace session's lifecycle (docs/compatibility.md#session-states), persisted as the session
+/// file's "state": initializing → ready → disposing → disposed. <see cref="Failed"/> is wsd's addition:
+/// content init failed or died with an earlier daemon process, so waiting for it must not hang
+/// (docs/decisions.md#sessions-and-restarts).
 /// </summary>
 public enum SessionState
 {

@@ -6,9 +6,10 @@ using Wsd.Errors;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// The sessions of this node (REF §2), fixing upstream's defects (REF §9.2 items 13-17): creation is
-/// persisted, waits are race-free and cancellable, exactly one of concurrent disposals does the
-/// work and a failed one can be retried, and nothing holds a store-wide lock across I/O.
+/// The sessions of this node (docs/compatibility.md#working-area-and-sessions), fixing upstream's defects
+/// (docs/compatibility.md#upstream-defects-wsd-fixes): creation is persisted, waits are race-free and
+/// cancellable, exactly one of concurrent disposals does the work and a failed one can be retried, and
+/// nothing holds a store-wide lock across I/O.
 /// </summary>
 public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<SessionStore> log)
 {
@@ -20,7 +21,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
 
     public bool TryGet(string id, out Session session) => _sessions.TryGetValue(id, out session!);
 
-    /// <summary>The session, or NOT_FOUND in upstream's words for <paramref name="rpc"/> (REF §2.8).</summary>
+    /// <summary>The session, or NOT_FOUND in upstream's words for <paramref name="rpc"/> (docs/compatibility.md#status-codes-and-messages).</summary>
     public Session Get(string id, string rpc) =>
         _sessions.TryGetValue(id, out var session)
             ? session
@@ -102,7 +103,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
 
     /// <summary>
     /// Returns once the session is ready; FAILED_PRECONDITION when it failed or is going away
-    /// (REF §2.4). The wait ends with the caller's deadline or cancellation.
+    /// (docs/compatibility.md#waitforinit). The wait ends with the caller's deadline or cancellation.
     /// </summary>
     public async Task WaitForInitAsync(Session session, CancellationToken cancellationToken)
     {
@@ -179,17 +180,17 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         catch
         {
             lock (session.DisposalLock)
-                session.Disposal = null; // a failed dispose can be retried (REF §9.2 item 15)
+                session.Disposal = null; // a failed dispose can be retried (docs/compatibility.md#disposals-stuck-in-disposing)
             throw;
         }
     }
 
     /// <summary>
-    /// Loads the sessions a previous daemon process left (SPEC §3): ready and disposing ones come
-    /// back as they were; one that was initializing lost its initializer with that process, so it
-    /// is marked failed and its partial content removed. A session file that cannot be read is
-    /// moved aside with its content kept (docs/faults.md): it is never taken for a good session,
-    /// and never silently dropped, which would let housekeeping delete the content as an orphan.
+    /// Loads the sessions a previous daemon process left (docs/decisions.md#sessions-and-restarts): ready
+    /// and disposing ones come back as they were; one that was initializing lost its initializer with
+    /// that process, so it is marked failed and its partial content removed. A session file that cannot
+    /// be read is moved aside with its content kept (docs/faults.md): it is never taken for a good
+    /// session, and never silently dropped, which would let housekeeping delete the content as an orphan.
     /// </summary>
     public IReadOnlyList<Session> Recover()
     {
@@ -269,7 +270,8 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
 
     /// <summary>
     /// Removes directories in the working area that belong to no session and are older than
-    /// <paramref name="minimumAge"/> (REF §2.6), and leftover temporaries of atomic writes.
+    /// <paramref name="minimumAge"/> (docs/compatibility.md#restart-and-housekeeping), and leftover
+    /// temporaries of atomic writes.
     /// </summary>
     public int RemoveOrphans(TimeSpan minimumAge)
     {

@@ -1,10 +1,10 @@
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// Where each workspace's files live (REF §2.1): <c>&lt;area&gt;/&lt;id&gt;/</c> content,
-/// <c>&lt;area&gt;/&lt;id&gt;-daemon/</c> service directory with the workspace socket, and
-/// <c>&lt;area&gt;/&lt;id&gt;.workspace.json</c> the session file. IDs must have passed
-/// <see cref="WorkspaceId.Validate"/>.
+/// Where each workspace's files live (docs/compatibility.md#working-area-layout):
+/// <c>&lt;area&gt;/&lt;id&gt;/</c> content, <c>&lt;area&gt;/&lt;id&gt;-daemon/</c> service directory with
+/// the workspace socket, and <c>&lt;area&gt;/&lt;id&gt;.workspace.json</c> the session file. IDs must
+/// have passed <see cref="WorkspaceId.Validate"/>.
 /// </summary>
 public sealed class WorkingArea(string root)
 {
@@ -24,7 +24,7 @@ public sealed class WorkingArea(string root)
 
     public string SessionFile(string id) => Path.Combine(Root, id + SessionFileSuffix);
 
-    /// <summary>Creates the working area if it is missing (REF §2.5 step 1).</summary>
+    /// <summary>Creates the working area if it is missing (docs/compatibility.md#working-area-layout).</summary>
     public void Create() =>
         Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
             UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);

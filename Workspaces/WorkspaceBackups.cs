@@ -6,9 +6,10 @@ using Wsd.Observability;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// TakeSnapshot and BackupWorkspace (REF §3.4, §3.6), and the final backup a dispose makes: one
+/// TakeSnapshot and BackupWorkspace (docs/compatibility.md#takesnapshot,
+/// docs/compatibility.md#backupworkspace), and the final backup a dispose makes: one
 /// upload run, timed, counted and reported on /progress, whose failures say what an operator can do;
-/// an upload error is never swallowed into a backup that does not exist (REF §9.2 item 9).
+/// an upload error is never swallowed into a backup that does not exist (docs/compatibility.md#failed-uploads-reported-as-success).
 /// </summary>
 public sealed class WorkspaceBackups(
     SessionStore sessions,

@@ -5,10 +5,10 @@ using Wsd.Errors;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// DisposeWorkspace (REF §3.5): the logs and a final backup when asked, the git status, then the
+/// DisposeWorkspace (docs/compatibility.md#disposeworkspace): the logs and a final backup when asked, the git status, then the
 /// session, its socket, its quota and its content go. A failed backup is DATA_LOSS and keeps the
-/// content, so the dispose can be retried (SPEC §3; upstream left such a session in disposing,
-/// REF §9.2 item 15).
+/// content, so the dispose can be retried (docs/decisions.md#sessions-and-restarts; upstream left such a
+/// session in disposing, docs/compatibility.md#disposals-stuck-in-disposing).
 /// </summary>
 public sealed class WorkspaceDisposal(
     SessionStore sessions,
@@ -27,7 +27,7 @@ public sealed class WorkspaceDisposal(
         if (backup && session.State is not (SessionState.Ready or SessionState.Disposing))
             throw new WsdException(ErrorCode.FailedPrecondition, "workspace content was never ready");
         if ((backup || backupLogs) && storage is null)
-            throw WorkspaceRemote.NoRemoteStorage(); // checked before "disposing" is persisted, so nothing gets stuck (REF §3.5)
+            throw WorkspaceRemote.NoRemoteStorage(); // checked before "disposing" is persisted, so nothing gets stuck (docs/compatibility.md#disposeworkspace)
 
         return await sessions.DisposeAsync(session, async (s, ct) =>
         {

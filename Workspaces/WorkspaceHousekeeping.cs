@@ -1,9 +1,10 @@
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// Brings the sessions of an earlier daemon process back at start (SPEC §3): ready ones get their
-/// workspace socket and storage quota again, and uploads it left unfinished are removed. Then removes orphaned
-/// directories every five minutes once they are two hours old (REF §2.5-§2.6), and writes again
+/// Brings the sessions of an earlier daemon process back at start
+/// (docs/decisions.md#sessions-and-restarts): ready ones get their workspace socket and storage quota
+/// again, and uploads it left unfinished are removed. Then removes orphaned directories every five
+/// minutes once they are two hours old (docs/compatibility.md#restart-and-housekeeping), and writes again
 /// the session files a full or read-only working area kept from being written (docs/faults.md).
 /// </summary>
 public sealed class WorkspaceHousekeeping(SessionStore store, IWorkspaceSocketServer sockets, WorkspaceQuotas quotas, Storage.IObjectStore objects,

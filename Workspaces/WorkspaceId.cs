@@ -14,7 +14,7 @@ public static class WorkspaceId
     public static void Validate(string id)
     {
         if (id.Length == 0)
-            throw new WsdException(ErrorCode.InvalidArgument, "ID is required"); // REF §2.8
+            throw new WsdException(ErrorCode.InvalidArgument, "ID is required"); // docs/compatibility.md#status-codes-and-messages
         if (id.Length > MaxLength)
             throw Invalid(id, $"at most {MaxLength} characters are allowed");
         foreach (char c in id)

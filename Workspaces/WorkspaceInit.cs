@@ -5,10 +5,12 @@ using Wsd.Linux;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// InitWorkspace and WaitForInit (REF §3.1-§3.2): the session is made, its socket served and its
+/// InitWorkspace and WaitForInit (docs/compatibility.md#initworkspace,
+/// docs/compatibility.md#waitforinit): the session is made, its socket served and its
 /// content prepared, within content.initTimeout, or everything it made is removed again. Fixes
 /// upstream's cleanup that deleted an existing session with the same ID and leaked what a failed
-/// creation had started (REF §9.2 items 13 and 17).
+/// creation had started (docs/compatibility.md#validation-errors-deleting-sessions,
+/// docs/compatibility.md#leftovers-of-failed-inits).
 /// </summary>
 public sealed class WorkspaceInit(
     SessionStore sessions,
@@ -40,7 +42,8 @@ public sealed class WorkspaceInit(
         using var wake = expiry.Token.Register(() => sessions.MarkFailed(session, overdue));
         try
         {
-            // The socket first, so workspacekit can connect while content is prepared (REF §3.1).
+            // The socket first, so workspacekit can connect while content is prepared
+            // (docs/compatibility.md#initworkspace).
             await sockets.StartAsync(session.Id, sessions.Area.SocketPath(session.Id), cancellationToken);
             var target = remote.InitTarget(session, tracker);
             Directory.CreateDirectory(session.ContentLocation, (UnixFileMode)0x1ED);

@@ -4,11 +4,12 @@ using Wsd.Linux;
 namespace Wsd.Workspaces;
 
 /// <summary>
-/// storage_quota_bytes as XFS project quotas (REF §3.7, SPEC §8): each limited workspace gets a
-/// project id of its own from 1000-9999, persisted in its session before it is used; a soft limit
-/// while it initializes (a restore may pass the live quota on its way), a hard one once ready,
-/// both removed and the id freed on dispose. Ids with usage or limits on the filesystem are never
-/// handed out, so two daemons sharing a filesystem, or a restart, cannot give one id twice.
+/// storage_quota_bytes as XFS project quotas (docs/compatibility.md#storage-quota,
+/// docs/decisions.md#quota-and-disk-guard): each limited workspace gets a project id of its own from
+/// 1000-9999, persisted in its session before it is used; a soft limit while it initializes (a restore
+/// may pass the live quota on its way), a hard one once ready, both removed and the id freed on dispose.
+/// Ids with usage or limits on the filesystem are never handed out, so two daemons sharing a filesystem,
+/// or a restart, cannot give one id twice.
 /// </summary>
 public sealed class WorkspaceQuotas : IDisposable
 {

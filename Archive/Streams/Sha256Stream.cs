@@ -4,8 +4,8 @@ namespace Wsd.Archive.Streams;
 
 /// <summary>
 /// Passes bytes through to or from an inner stream and hashes them on the way, so an archive's
-/// SHA-256 costs no second pass and no temporary file (SPEC §5). Large writes are hashed on a
-/// helper thread while the inner stream writes the same bytes, so hashing adds no time to a
+/// SHA-256 costs no second pass and no temporary file (docs/decisions.md#archives). Large writes are
+/// hashed on a helper thread while the inner stream writes the same bytes, so hashing adds no time to a
 /// writer that is busy in the kernel anyway.
 /// </summary>
 public sealed unsafe class Sha256Stream(Stream inner, bool leaveOpen = false) : Stream

@@ -1,9 +1,10 @@
 namespace Wsd.Content.Git;
 
 /// <summary>
-/// The git initializer (REF §4.6): clone into the checkout location as the workspace user, then
-/// bring it to the requested head, branch or commit; an optional upstream remote; submodules. Every
-/// command runs in the sandbox; credentials go only to the commands that talk to a remote.
+/// The git initializer (docs/compatibility.md#git-initializer): clone into the checkout location as the
+/// workspace user, then bring it to the requested head, branch or commit; an optional upstream remote;
+/// submodules. Every command runs in the sandbox; credentials go only to the commands that talk to a
+/// remote.
 /// </summary>
 public sealed partial class GitCheckout(GitRunner git, HttpClient http, ILogger<GitCheckout> log)
 {
@@ -97,7 +98,8 @@ public sealed partial class GitCheckout(GitRunner git, HttpClient http, ILogger<
         {
             case CloneTarget.RemoteHead:
                 var reset = await git.RunAsync(tree, ["reset", "--hard", "origin/HEAD"], null, cancellationToken);
-                // An empty remote has no HEAD to reset to; that is not an error (REF §4.6).
+                // An empty remote has no HEAD to reset to; that is not an error
+                // (docs/compatibility.md#git-initializer).
                 if (!reset.Succeeded && !reset.Text.Contains("unknown revision or path not in the working tree", StringComparison.Ordinal))
                     throw new GitException(["reset", "--hard", "origin/HEAD"], reset);
                 break;

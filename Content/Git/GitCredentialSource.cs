@@ -3,9 +3,9 @@ using Wsd.Errors;
 namespace Wsd.Content.Git;
 
 /// <summary>
-/// Credentials for a git initializer (REF §4.6): basic auth as given, or a one-time secret fetched
-/// once from its URL (up to 20 attempts, 1 s apart) and then reused for every git command; either
-/// way bound to the origin of the remote they were given for.
+/// Credentials for a git initializer (docs/compatibility.md#git-initializer): basic auth as given, or a
+/// one-time secret fetched once from its URL (up to 20 attempts, 1 s apart) and then reused for every git
+/// command; either way bound to the origin of the remote they were given for.
 /// </summary>
 public sealed class GitCredentialSource(GitSpec spec, HttpClient http)
 {

@@ -83,7 +83,8 @@ public sealed class GitRunner(SandboxLauncher sandbox, TimeSpan commandTimeout)
         var command = new SandboxCommand
         {
             Program = "git",
-            // Hooks and credential helpers from any config are off for every command (REF §4.6, §9.2 item 5).
+            // Hooks and credential helpers from any config are off for every command
+            // (docs/compatibility.md#git-initializer).
             Arguments = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false", .. args],
             Environment = environment,
             Binds = binds,

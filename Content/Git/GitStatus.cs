@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace Wsd.Content.Git;
 
 /// <summary>
-/// The state of a checkout when its workspace is disposed (REF §3.9), kept in the session file as
-/// "lastGitStatus" with upstream's snake_case keys (misspellings included).
+/// The state of a checkout when its workspace is disposed (docs/compatibility.md#git-status-on-dispose),
+/// kept in the session file as "lastGitStatus" with upstream's snake_case keys (misspellings included).
 /// </summary>
 public sealed class GitStatus
 {

@@ -5,11 +5,11 @@ using Wsd.Linux.Sandbox;
 namespace Wsd.Content.Git;
 
 /// <summary>
-/// The git status reported by DisposeWorkspace (REF §3.9). Everything in the checkout is the
-/// workspace user's, its .git/config included, so git runs in the sandbox, read-only and offline,
-/// and the three commands together get <paramref name="timeout"/> (content.git.statusTimeout).
-/// Their output is read line by line as bytes and only the first lines of each list become strings,
-/// so a checkout of a million untracked files costs counters, not memory.
+/// The git status reported by DisposeWorkspace (docs/compatibility.md#git-status-on-dispose). Everything
+/// in the checkout is the workspace user's, its .git/config included, so git runs in the sandbox,
+/// read-only and offline, and the three commands together get <paramref name="timeout"/>
+/// (content.git.statusTimeout). Their output is read line by line as bytes and only the first lines of
+/// each list become strings, so a checkout of a million untracked files costs counters, not memory.
 /// </summary>
 public sealed class GitStatusReader(GitRunner git, TimeSpan timeout)
 {
@@ -107,7 +107,7 @@ public sealed class GitStatusReader(GitRunner git, TimeSpan timeout)
                 Untracked.Add(LastToken(line));
         }
 
-        // Upstream keeps the last space-separated token (REF §3.9).
+        // Upstream keeps the last space-separated token (docs/compatibility.md#git-status-on-dispose).
         static ReadOnlySpan<byte> LastToken(ReadOnlySpan<byte> line) => line[(line.LastIndexOf((byte)' ') + 1)..];
     }
 }

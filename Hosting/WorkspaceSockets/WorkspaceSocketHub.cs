@@ -11,13 +11,13 @@ namespace Wsd.Hosting.WorkspaceSockets;
 /// <summary>
 /// Listens on every workspace's unix socket and feeds the connections, tagged with their workspace,
 /// to Kestrel as one endpoint (<see cref="WorkspaceSocketsEndPoint"/>). HTTP/2 cleartext, like
-/// upstream's per-workspace gRPC server (REF §7.1), at the cost of one accept loop per socket
-/// rather than one server per workspace.
+/// upstream's per-workspace gRPC server (docs/compatibility.md#workspace-sockets), at the cost of one
+/// accept loop per socket rather than one server per workspace.
 /// </summary>
 public sealed class WorkspaceSocketHub : IWorkspaceSocketServer, IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable
 {
     const int Backlog = 64;
-    const UnixFileMode SocketMode = (UnixFileMode)0x1FF; // 0777: the workspace user must connect (REF §7.1)
+    const UnixFileMode SocketMode = (UnixFileMode)0x1FF; // 0777: the workspace user must connect (docs/compatibility.md#workspace-sockets)
     const UnixFileMode DirectoryMode = (UnixFileMode)0x1ED; // 0755: root-owned, so a workspace cannot swap the socket
 
     readonly Channel<ConnectionContext> _accepted = Channel.CreateUnbounded<ConnectionContext>(new() { SingleReader = true });
@@ -64,7 +64,8 @@ public sealed class WorkspaceSocketHub : IWorkspaceSocketServer, IConnectionList
     static Socket Bind(string socketPath)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!, DirectoryMode);
-        // A socket left by an earlier daemon process would make bind fail (REF §7.1).
+        // A socket left by an earlier daemon process would make bind fail
+        // (docs/compatibility.md#workspace-sockets).
         if (Directory.Exists(socketPath))
             throw new IOException($"cannot serve workspace socket {socketPath}: a directory is in the way");
         File.Delete(socketPath);

@@ -1,11 +1,11 @@
 namespace Wsd.Runtime.Containerd;
 
 /// <summary>
-/// The cgroup v2 path of a container from its OCI spec's <c>linux.cgroupsPath</c> (REF §7.1). The
-/// systemd driver writes <c>slice:prefix:name</c>, which systemd places at the slice's path (each
-/// dash in a slice name is a level: <c>kubepods-burstable-pod1.slice</c> lives in
-/// <c>/kubepods.slice/kubepods-burstable.slice/</c>) plus <c>prefix-name.scope</c>; the cgroupfs
-/// driver writes the path itself.
+/// The cgroup v2 path of a container from its OCI spec's <c>linux.cgroupsPath</c>
+/// (docs/compatibility.md#finding-the-workspace-container). The systemd driver writes
+/// <c>slice:prefix:name</c>, which systemd places at the slice's path (each dash in a slice name is a
+/// level: <c>kubepods-burstable-pod1.slice</c> lives in <c>/kubepods.slice/kubepods-burstable.slice/</c>)
+/// plus <c>prefix-name.scope</c>; the cgroupfs driver writes the path itself.
 /// </summary>
 public static class CgroupsPath
 {

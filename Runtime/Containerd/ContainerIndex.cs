@@ -2,10 +2,11 @@ namespace Wsd.Runtime.Containerd;
 
 /// <summary>
 /// What containerd has said about workspace pods: their sandboxes and workspace containers, and
-/// each container's task. Finds a workspace's container the way REF §7.1 describes: the sandbox
-/// labelled with the instance ID, in the configured Kubernetes namespace (upstream did not check,
-/// REF §9.2 item 11), then the container named <c>workspace</c> of that same pod (by pod UID).
-/// Not thread-safe: its owner serialises access.
+/// each container's task. Finds a workspace's container the way
+/// docs/compatibility.md#finding-the-workspace-container describes: the sandbox labelled with the
+/// instance ID, in the configured Kubernetes namespace (upstream did not check,
+/// docs/compatibility.md#pods-of-other-namespaces), then the container named <c>workspace</c> of that
+/// same pod (by pod UID). Not thread-safe: its owner serialises access.
 /// </summary>
 public sealed class ContainerIndex(string podNamespace)
 {

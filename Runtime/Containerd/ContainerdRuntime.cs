@@ -8,13 +8,13 @@ using Wsd.Runtime.Containerd.Api;
 namespace Wsd.Runtime.Containerd;
 
 /// <summary>
-/// The <c>containerd</c> provider (REF §7.1): follows containerd's event stream for the configured
-/// namespace and keeps an index of workspace pods and their workspace containers' tasks, listed
-/// afresh whenever the stream (re)connects. A call for a workspace whose container containerd has
-/// not reported yet waits for it (it may be starting) up to <c>waitForContainer</c>; a container
-/// that exited is an answer at once. While containerd is unreachable, containers already known and
-/// still running are served (a containerd restart leaves its tasks running); anything else is
-/// UNAVAILABLE naming the socket, never a hang.
+/// The <c>containerd</c> provider (docs/compatibility.md#finding-the-workspace-container): follows
+/// containerd's event stream for the configured namespace and keeps an index of workspace pods and their
+/// workspace containers' tasks, listed afresh whenever the stream (re)connects. A call for a workspace
+/// whose container containerd has not reported yet waits for it (it may be starting) up to
+/// <c>waitForContainer</c>; a container that exited is an answer at once. While containerd is
+/// unreachable, containers already known and still running are served (a containerd restart leaves its
+/// tasks running); anything else is UNAVAILABLE naming the socket, never a hang.
 /// </summary>
 public sealed class ContainerdRuntime : BackgroundService, IContainerRuntime
 {
@@ -106,7 +106,8 @@ public sealed class ContainerdRuntime : BackgroundService, IContainerRuntime
     }
 
     // The spec's root.path: relative (a snapshot mounted into the task's bundle, "rootfs" for the
-    // CRI plugin, REF §7.1's path) or absolute (a root file system given as a directory).
+    // CRI plugin, docs/compatibility.md#finding-the-workspace-container) or absolute (a root file system
+    // given as a directory).
     string RootfsOf(ContainerIndex.Container container) =>
         Path.Combine(_config.State, "io.containerd.runtime.v2.task", _config.Namespace, container.Id, container.Root);
 

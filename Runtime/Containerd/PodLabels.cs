@@ -2,7 +2,7 @@ namespace Wsd.Runtime.Containerd;
 
 /// <summary>
 /// The labels by which the kubelet's containers in containerd name their pod and their role, and
-/// by which Gitpod's pods name their workspace (REF §7.1).
+/// by which Gitpod's pods name their workspace (docs/compatibility.md#finding-the-workspace-container).
 /// </summary>
 public static class PodLabels
 {

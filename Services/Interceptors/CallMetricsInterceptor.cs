@@ -7,7 +7,8 @@ namespace Wsd.Services.Interceptors;
 
 /// <summary>
 /// Counts and times every call by method and status code under the go-grpc-prometheus names
-/// upstream exported (REF §8.4), and logs failed calls, as upstream did, except health checks.
+/// upstream exported (docs/compatibility.md#metric-names), and logs failed calls, as upstream did, except
+/// health checks.
 /// </summary>
 public sealed class CallMetricsInterceptor(GrpcMetrics metrics, ILogger<CallMetricsInterceptor> log) : Interceptor
 {

@@ -5,8 +5,9 @@ using Wsd.Errors;
 namespace Wsd.Services.Interceptors;
 
 /// <summary>
-/// The one place where domain errors become gRPC statuses (STYLE). Anything unexpected becomes
-/// INTERNAL with its message, as upstream's recovery interceptor did (REF §1.6), and is logged.
+/// The one place where domain errors become gRPC statuses (docs/architecture.md#errors). Anything
+/// unexpected becomes INTERNAL with its message, as upstream's recovery interceptor did
+/// (docs/compatibility.md#transport), and is logged.
 /// </summary>
 public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log) : Interceptor
 {

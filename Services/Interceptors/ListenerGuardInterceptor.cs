@@ -6,8 +6,9 @@ namespace Wsd.Services.Interceptors;
 
 /// <summary>
 /// Keeps each API on its own listener: the in-workspace services only on workspace sockets (the
-/// socket is the caller's identity, REF §7.1), everything else only on the content API. A
-/// workspace must not reach the content API through its socket, nor a TCP client the in-workspace one.
+/// socket is the caller's identity, docs/compatibility.md#workspace-sockets), everything else only on the
+/// content API. A workspace must not reach the content API through its socket, nor a TCP client the
+/// in-workspace one.
 /// </summary>
 public sealed class ListenerGuardInterceptor : Interceptor
 {

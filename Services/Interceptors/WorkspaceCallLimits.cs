@@ -4,9 +4,10 @@ using Wsd.Errors;
 namespace Wsd.Services.Interceptors;
 
 /// <summary>
-/// The rate limits and once-only rules of one workspace's server (REF §7.2), shared by every caller
-/// on that workspace's socket: a "once" method is spent by its first call, even a failed one, until
-/// the server is started anew; a limited method draws from a token bucket and is never queued.
+/// The rate limits and once-only rules of one workspace's server (docs/compatibility.md#rate-limits),
+/// shared by every caller on that workspace's socket: a "once" method is spent by its first call, even a
+/// failed one, until the server is started anew; a limited method draws from a token bucket and is never
+/// queued.
 /// </summary>
 public sealed class WorkspaceCallLimits(TimeProvider clock)
 {

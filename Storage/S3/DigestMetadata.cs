@@ -4,9 +4,10 @@ namespace Wsd.Storage.S3;
 
 /// <summary>
 /// The archive's SHA-256 as user metadata on the object, under the names the upstream daemon used
-/// (REF §3.6.2, §6.2: <c>gitpod-digest</c> and <c>gitpod-uncompressedDigest</c>, both the tar's digest
-/// as <c>sha256:&lt;hex&gt;</c>), so objects written by either daemon verify on restore by the other
-/// and tools that read those headers keep working. wsd's backups are plain tar, so the two agree.
+/// (docs/compatibility.md#object-metadata: <c>gitpod-digest</c> and <c>gitpod-uncompressedDigest</c>,
+/// both the tar's digest as <c>sha256:&lt;hex&gt;</c>), so objects written by either daemon verify on
+/// restore by the other and tools that read those headers keep working. wsd's backups are plain tar, so
+/// the two agree.
 /// </summary>
 static class DigestMetadata
 {

@@ -8,11 +8,11 @@ using Wsd.Errors;
 namespace Wsd.Storage.S3;
 
 /// <summary>
-/// Objects in one shared bucket of an S3-compatible service (SPEC §6). Uploads stream as multipart
-/// uploads with a bounded number of parts in flight and become visible only on completion; a
-/// failed upload is aborted. Reads are parallel ranged GETs handed on in order. The archive's
-/// SHA-256 is user metadata of the object itself (<see cref="DigestMetadata"/>), so it can never
-/// describe another version of it.
+/// Objects in one shared bucket of an S3-compatible service (docs/decisions.md#storage). Uploads stream
+/// as multipart uploads with a bounded number of parts in flight and become visible only on completion; a
+/// failed upload is aborted. Reads are parallel ranged GETs handed on in order. The archive's SHA-256 is
+/// user metadata of the object itself (<see cref="DigestMetadata"/>), so it can never describe another
+/// version of it.
 /// </summary>
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {

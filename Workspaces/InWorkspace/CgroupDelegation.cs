@@ -5,11 +5,12 @@ using Wsd.Runtime;
 namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
-/// Hands the workspace a cgroup subtree of its own (REF §7.4 step 8, §7.6): the container's
-/// processes move to <c>workspace</c>, and later to <c>workspace/user</c>; the <c>workspace</c>
-/// subtree then belongs to <paramref name="owner"/>, the host ID of the workspace's root (the
-/// start of the root ID range, REF §7.6), with every controller delegated on the way down.
-/// Resulting tree: container cgroup → workspace → user.
+/// Hands the workspace a cgroup subtree of its own (docs/compatibility.md#prepareforuserns,
+/// docs/compatibility.md#evacuatecgroup): the container's processes move to <c>workspace</c>, and later
+/// to <c>workspace/user</c>; the <c>workspace</c> subtree then belongs to <paramref name="owner"/>, the
+/// host ID of the workspace's root (the start of the root ID range,
+/// docs/compatibility.md#evacuatecgroup), with every controller delegated on the way down. Resulting
+/// tree: container cgroup → workspace → user.
 /// </summary>
 public sealed class CgroupDelegation(CgroupV2 cgroups, uint owner, ILogger<CgroupDelegation> log)
 {

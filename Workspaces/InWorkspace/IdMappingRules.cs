@@ -5,9 +5,10 @@ using Wsd.Linux;
 namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
-/// Which host IDs a workspace may map its IDs to (REF §7.5, with REF §9.2 item 1 fixed): container
-/// root only into the root range, every other ID only into one of the user ranges, and each whole
-/// mapping, its upper end included, inside the range.
+/// Which host IDs a workspace may map its IDs to (docs/compatibility.md#writeidmapping, with
+/// docs/compatibility.md#id-maps-beyond-their-range fixed): container root only into the root range,
+/// every other ID only into one of the user ranges, and each whole mapping, its upper end included,
+/// inside the range.
 /// </summary>
 public sealed class IdMappingRules(IdRangeConfig root, IReadOnlyList<IdRangeConfig> users)
 {

@@ -5,9 +5,10 @@ using Wsd.Linux;
 namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
-/// What the in-workspace service does for the workspace whose socket a call came in on (REF §7,
-/// SPEC §7). The caller is untrusted workspace code: it names only PIDs inside its own container,
-/// and every ID, path and option it sends is checked before anything privileged happens.
+/// What the in-workspace service does for the workspace whose socket a call came in on
+/// (docs/compatibility.md#in-workspace-service, docs/decisions.md#in-workspace-service). The caller is
+/// untrusted workspace code: it names only PIDs inside its own container, and every ID, path and option
+/// it sends is checked before anything privileged happens.
 /// </summary>
 public sealed class InWorkspaceOperations(
     WorkspaceContainers containers,
@@ -21,10 +22,10 @@ public sealed class InWorkspaceOperations(
     ILogger<InWorkspaceOperations> log)
 {
     /// <summary>
-    /// Readies the container for its user namespace (REF §7.4): device nodes in its /dev, its root
-    /// shifted at &lt;service dir&gt;/mark (ID-mapped through a user namespace with the standard
-    /// mapping, or shiftfs as <see cref="FsShiftChoice"/> decided at start), and its processes moved into a
-    /// <c>workspace</c> cgroup with the controllers delegated.
+    /// Readies the container for its user namespace (docs/compatibility.md#prepareforuserns): device
+    /// nodes in its /dev, its root shifted at &lt;service dir&gt;/mark (ID-mapped through a user
+    /// namespace with the standard mapping, or shiftfs as <see cref="FsShiftChoice"/> decided at start),
+    /// and its processes moved into a <c>workspace</c> cgroup with the controllers delegated.
     /// </summary>
     public async Task<FsShift> PrepareForUserNsAsync(string instanceId, CancellationToken cancellationToken)
     {
@@ -79,7 +80,7 @@ public sealed class InWorkspaceOperations(
         MountPoints.Mount(Path.Combine(containers.Proc.Root, pid.ToString(), "root"), mark, "shiftfs", "mark");
     }
 
-    /// <summary>Writes a user namespace's uid_map or gid_map for a process in the container (REF §7.5).</summary>
+    /// <summary>Writes a user namespace's uid_map or gid_map for a process in the container (docs/compatibility.md#writeidmapping).</summary>
     public async Task WriteIdMappingAsync(string instanceId, long pid, bool gid, IEnumerable<(uint Container, uint Host, uint Size)> mapping,
         CancellationToken cancellationToken)
     {
@@ -100,7 +101,7 @@ public sealed class InWorkspaceOperations(
             gid ? "gid_map" : "uid_map", pid, hostPid, string.Join(", ", entries.Select(e => $"{e.Container}:{e.Host}:{e.Size}")));
     }
 
-    /// <summary>Moves the workspace's processes into workspace/user and hands that subtree over (REF §7.6); a no-op without cgroup v2.</summary>
+    /// <summary>Moves the workspace's processes into workspace/user and hands that subtree over (docs/compatibility.md#evacuatecgroup); a no-op without cgroup v2.</summary>
     public async Task EvacuateCgroupAsync(string instanceId, CancellationToken cancellationToken)
     {
         if (!cgroups.Unified)
@@ -117,8 +118,10 @@ public sealed class InWorkspaceOperations(
 
     /// <summary>
     /// Mounts a masked proc or sysfs (<paramref name="kind"/>) at <paramref name="target"/> in the mount
-    /// namespace of in-container PID <paramref name="pid"/> (REF §7.7-§7.8); <paramref name="unmount"/>
-    /// takes such a mount away again, and only such a mount (REF §7.9, which upstream never did).
+    /// namespace of in-container PID <paramref name="pid"/>
+    /// (docs/compatibility.md#proc-and-sysfs-mounts); <paramref name="unmount"/> takes such a mount away
+    /// again, and only such a mount (which upstream never did,
+    /// docs/compatibility.md#unmounts-that-did-not-unmount).
     /// </summary>
     public async Task MountAsync(string instanceId, string kind, bool unmount, string target, long pid, CancellationToken cancellationToken,
         NfsMountRequest.Checked? nfs = null)
@@ -156,7 +159,7 @@ public sealed class InWorkspaceOperations(
 
     /// <summary>
     /// Mounts an NFS export at <paramref name="target"/> for in-container PID <paramref name="pid"/>,
-    /// connecting from its network namespace (REF §7.10, with source and options checked).
+    /// connecting from its network namespace (docs/compatibility.md#mountnfs, with source and options checked).
     /// </summary>
     public async Task MountNfsAsync(string instanceId, string source, string options, string target, long pid, CancellationToken cancellationToken)
     {
@@ -164,7 +167,7 @@ public sealed class InWorkspaceOperations(
         await MountAsync(instanceId, "nfs4", unmount: false, target, pid, cancellationToken, nfs);
     }
 
-    /// <summary>Removes the workspace's mark mount (REF §7.11); false, never an error, when it cannot.</summary>
+    /// <summary>Removes the workspace's mark mount (docs/compatibility.md#teardown); false, never an error, when it cannot.</summary>
     public bool Teardown(string instanceId)
     {
         string? problem = MarkMount.Unmount(area.ServiceDir(instanceId));

@@ -4,8 +4,8 @@ namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
 /// The workspace's shifted root, mounted at &lt;service dir&gt;/mark by PrepareForUserNS, and its
-/// removal at Teardown (REF §7.11): a mark that is already gone (never mounted, unmounted before,
-/// or the directory removed) counts as removed.
+/// removal at Teardown (docs/compatibility.md#teardown): a mark that is already gone (never mounted,
+/// unmounted before, or the directory removed) counts as removed.
 /// </summary>
 public static class MarkMount
 {

@@ -5,7 +5,8 @@ using Wsd.Errors;
 namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
-/// A MountNfs request checked (REF §7.10 took source and options as they came, REF §9.2 item 3):
+/// A MountNfs request checked (upstream took source and options as they came,
+/// docs/compatibility.md#mount-targets-and-nfs-options-unchecked):
 /// the source is <c>host:/path</c> with an IP literal or a DNS name and an absolute path without
 /// "..", the options come from a list of NFS client options that cannot hurt the node, and
 /// <c>nosuid,nodev</c> are always added. The kernel's nfs4 mount wants the server's address as

@@ -7,12 +7,12 @@ using Wsd.Runtime;
 namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
-/// WorkspaceInfo's figures from the container's cgroup v2 files (REF §7.13): CPU used in
-/// millicores over a measuring window, the CPU limit from cpu.max (fractions kept: 1.5 CPUs is
-/// 1500, not upstream's 1000), memory used without reclaimable page cache, and the memory limit
-/// capped at the node's memory. Upstream sleeps a second on every call; here the window is the
-/// time since this workspace's previous call when that is between 0.25 s and 10 s ago, so a
-/// client polling every few seconds gets its answer at once.
+/// WorkspaceInfo's figures from the container's cgroup v2 files (docs/compatibility.md#workspaceinfo):
+/// CPU used in millicores over a measuring window, the CPU limit from cpu.max (fractions kept: 1.5 CPUs
+/// is 1500, not upstream's 1000), memory used without reclaimable page cache, and the memory limit capped
+/// at the node's memory. Upstream sleeps a second on every call; here the window is the time since this
+/// workspace's previous call when that is between 0.25 s and 10 s ago, so a client polling every few
+/// seconds gets its answer at once.
 /// </summary>
 public sealed class ResourceUsage(CgroupV2 cgroups, string procRoot)
 {

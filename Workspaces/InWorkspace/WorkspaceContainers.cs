@@ -8,7 +8,7 @@ namespace Wsd.Workspaces.InWorkspace;
 /// The container behind a workspace socket and the processes in it. A PID a caller sends is a PID
 /// inside the container; it is looked up only among the container init's descendants, at the
 /// container's own PID namespace level, so no caller can name a process outside its workspace
-/// (REF §7.5 findHostPID, with the match tied to that one level).
+/// (docs/compatibility.md#pids-from-the-caller: upstream's search, with the match tied to that one level).
 /// </summary>
 public sealed class WorkspaceContainers(IContainerRuntime runtime, ProcFs proc)
 {

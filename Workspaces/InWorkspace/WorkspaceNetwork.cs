@@ -6,12 +6,13 @@ using Wsd.Linux.Netlink;
 namespace Wsd.Workspaces.InWorkspace;
 
 /// <summary>
-/// Gives a workspace's own network namespace a way out through its pod (REF §7.12): a veth pair,
-/// <c>veth0</c> in the pod's namespace and <c>eth0</c> in the namespace of the process the caller
-/// names, addresses from <c>runtime.workspaceCidr</c>, a default route, IP forwarding in the pod's
-/// namespace, and NAT (masquerade out of the pod's <c>eth0</c>, inbound TCP to the workspace).
-/// Everything is checked before anything is created, and a failure part-way removes the pair again,
-/// so a namespace is set up completely or not at all.
+/// Gives a workspace's own network namespace a way out through its pod
+/// (docs/compatibility.md#setuppairveths): a veth pair, <c>veth0</c> in the pod's namespace and
+/// <c>eth0</c> in the namespace of the process the caller names, addresses from
+/// <c>runtime.workspaceCidr</c>, a default route, IP forwarding in the pod's namespace, and NAT
+/// (masquerade out of the pod's <c>eth0</c>, inbound TCP to the workspace). Everything is checked before
+/// anything is created, and a failure part-way removes the pair again, so a namespace is set up
+/// completely or not at all.
 /// </summary>
 public sealed class WorkspaceNetwork(WorkspaceContainers containers, RuntimeConfig runtime, ILogger<WorkspaceNetwork> log)
 {

@@ -6,7 +6,7 @@ namespace Wsd.Tests.Archive;
 /// <summary>
 /// wsd's archives against the two tar implementations operators have: what wsd writes, GNU tar and
 /// bsdtar extract with the same content, modes, numeric owners, links and mtimes; what they write
-/// (ustar, pax, gnu, long names, hardlinks, sparse files, xattrs), wsd extracts (SPEC §5).
+/// (ustar, pax, gnu, long names, hardlinks, sparse files, xattrs), wsd extracts (docs/decisions.md#archives).
 /// </summary>
 public class GnuTarCompatibilityTests
 {

@@ -6,8 +6,8 @@ using Wsd.Tests.Support;
 namespace Wsd.Tests.Archive;
 
 /// <summary>
-/// Archives made to escape, confuse or hang the extractor (SPEC §5). Each ends in a clear error or
-/// a counted, safe skip; none writes outside the destination, and none hangs.
+/// Archives made to escape, confuse or hang the extractor (docs/decisions.md#archives). Each ends in a
+/// clear error or a counted, safe skip; none writes outside the destination, and none hangs.
 /// </summary>
 public sealed class HostileArchiveTests : IDisposable
 {

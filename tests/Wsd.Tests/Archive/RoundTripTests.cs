@@ -4,7 +4,7 @@ using Wsd.Tests.Support;
 
 namespace Wsd.Tests.Archive;
 
-/// <summary>A tree written by wsd and read back by wsd keeps everything the archive contract promises (SPEC §5).</summary>
+/// <summary>A tree written by wsd and read back by wsd keeps everything the archive contract promises (docs/decisions.md#archives).</summary>
 public class RoundTripTests
 {
     static (ArchiveStats Written, ArchiveStats Read) RoundTrip(string source, string destination, ArchiveWriteOptions write, ArchiveReadOptions read, int? zstd = null)
@@ -69,7 +69,8 @@ public class RoundTripTests
 
         ArchiveWriter.Write(dir.Combine("src"), archive, new ArchiveWriteOptions { Uids = IdMap.Gitpod, Gids = IdMap.Gitpod });
         archive.Position = 0;
-        // In the archive, host 133332 (the workspace's gitpod user) is 33333 and host 33333 is 0 (REF §5.1).
+        // In the archive, host 133332 (the workspace's gitpod user) is 33333 and host 33333 is 0
+        // (docs/compatibility.md#creating-archives).
         var listing = ListWithGnuTar(archive, dir.Path);
         Assert.Contains(listing, line => line.Contains("33333/33333") && line.EndsWith("src/lib/code.cs"));
         Assert.Contains(listing, line => line.Contains(" 0/0 ") && line.Contains("links/relative"));

@@ -6,9 +6,10 @@ using Wsd.Tests.Support;
 namespace Wsd.Tests.Archive;
 
 /// <summary>
-/// Sparse files both ways (SPEC §10): wsd finds data with SEEK_DATA/SEEK_HOLE and stores only it in
-/// PAX sparse format 1.0, GNU tar and bsdtar restore that with the holes, and wsd restores holes as
-/// holes whoever wrote the archive. "Allocated" is st_blocks, what the file really costs on disk.
+/// Sparse files both ways (docs/decisions.md#later-decisions): wsd finds data with SEEK_DATA/SEEK_HOLE
+/// and stores only it in PAX sparse format 1.0, GNU tar and bsdtar restore that with the holes, and wsd
+/// restores holes as holes whoever wrote the archive. "Allocated" is st_blocks, what the file really
+/// costs on disk.
 /// </summary>
 public class SparseFileTests
 {

@@ -7,8 +7,8 @@ namespace Wsd.Tests.Deploy;
 /// <summary>
 /// deploy/'s manifests parse, and hold what the daemon needs: the ConfigMap's config passes the
 /// daemon's own loader and validator (and <c>wsd config validate</c>), every path it names is
-/// mounted into the container, and the DaemonSet has what REF §8.3 asks (privileged, hostPID,
-/// probes on the health port, node-critical priority, a memory request).
+/// mounted into the container, and the DaemonSet has what docs/compatibility.md#deployment asks
+/// (privileged, hostPID, probes on the health port, node-critical priority, a memory request).
 /// </summary>
 public class ManifestTests
 {

@@ -275,7 +275,7 @@ public class DiskFaultTests(ITestOutputHelper output)
 
             Assert.Equal(StatusCode.FailedPrecondition, snapshot.StatusCode);
             Assert.Contains($"store {dir.Combine("storage")} is on a read-only filesystem", snapshot.Status.Detail);
-            Assert.Equal(StatusCode.DataLoss, dispose.StatusCode); // the final backup failed: the content stays (SPEC §3)
+            Assert.Equal(StatusCode.DataLoss, dispose.StatusCode); // the final backup failed: the content stays (docs/decisions.md#never-lose-a-workspace)
             Assert.Contains("read-only filesystem", dispose.Status.Detail);
             Assert.Equal("keep me", File.ReadAllText(dir.Combine("workspaces", "ws-1", "work.txt")));
 

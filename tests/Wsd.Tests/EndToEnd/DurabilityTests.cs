@@ -5,7 +5,7 @@ using Wsd.Tests.Support;
 
 namespace Wsd.Tests.EndToEnd;
 
-/// <summary>Never losing a workspace (SPEC §1): failed backups and daemon deaths at every step.</summary>
+/// <summary>Never losing a workspace (docs/decisions.md#never-lose-a-workspace): failed backups and daemon deaths at every step.</summary>
 public class DurabilityTests
 {
     static InitWorkspaceRequest Empty(string id) => new()

@@ -72,7 +72,7 @@ public sealed class HostileContainerTests : IAsyncLifetime
         Assert.Equal(1, MarkMounts());
 
         await _workspace.RestartDaemonAsync();
-        await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest()); // "once" starts anew with the server (REF §7.2)
+        await Iws.PrepareForUserNSAsync(new PrepareForUserNSRequest()); // "once" starts anew with the server (docs/compatibility.md#rate-limits)
 
         Assert.Equal(1, MarkMounts());
         Assert.True(File.Exists(Path.Combine(Mark, "bin", "busybox")));

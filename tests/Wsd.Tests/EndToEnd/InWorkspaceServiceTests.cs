@@ -58,7 +58,7 @@ public sealed class InWorkspaceServiceTests : IAsyncLifetime
     [Theory]
     [InlineData(0u, 33334u, 1u, "mapping for UID 0 is out of range")]
     [InlineData(0u, 33333u, 2u, "mapping for UID 0 is out of range")]
-    [InlineData(1u, 100000u, 70001u, "mapping for UID 1 is out of range")] // upstream let this one through (REF §9.2 item 1)
+    [InlineData(1u, 100000u, 70001u, "mapping for UID 1 is out of range")] // upstream let this one through (docs/compatibility.md#id-maps-beyond-their-range)
     [InlineData(1u, 169999u, 2u, "mapping for UID 1 is out of range")]
     [InlineData(1u, 99999u, 10u, "mapping for UID 1 is out of range")]
     [InlineData(1u, 100000u, 0u, "mapping for UID 1 has size 0")]

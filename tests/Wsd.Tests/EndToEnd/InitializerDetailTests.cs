@@ -5,7 +5,7 @@ using Wsd.Tests.Support;
 
 namespace Wsd.Tests.EndToEnd;
 
-/// <summary>The rest of the initializer surface (REF §4.4-§4.7) and the remaining status codes (REF §2.8).</summary>
+/// <summary>The rest of the initializer surface (docs/compatibility.md#workspace-content) and the remaining status codes (docs/compatibility.md#status-codes-and-messages).</summary>
 public class InitializerDetailTests
 {
     static InitWorkspaceRequest Init(string id, WorkspaceInitializer initializer, string meta = "meta") => new()
@@ -53,7 +53,7 @@ public class InitializerDetailTests
         Assert.Equal("true", Git(two, "rev-parse", "--is-shallow-repository"));
         string ready = File.ReadAllText(dir.Combine("workspaces", "ws-1", ".gitpod", "ready"));
         Assert.Contains("\"type\":\"composite\"", ready);
-        // The session remembers the first checkout location (REF §4.9).
+        // The session remembers the first checkout location (docs/compatibility.md#checkout-locations).
         Assert.Contains("\"checkoutLocation\":\"one\"", File.ReadAllText(dir.Combine("workspaces", "ws-1.workspace.json")));
     }
 

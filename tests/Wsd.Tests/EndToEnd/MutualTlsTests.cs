@@ -8,8 +8,9 @@ using Wsd.Tests.Support;
 namespace Wsd.Tests.EndToEnd;
 
 /// <summary>
-/// TLS on the content API with a client CA: a certificate signed by it is required (SPEC §2;
-/// upstream never asked for one, REF §9.2 item 10).
+/// TLS on the content API with a client CA: a certificate signed by it is required
+/// (docs/decisions.md#process-and-configuration; upstream never asked for one,
+/// docs/compatibility.md#client-certificates-not-required).
 /// </summary>
 public class MutualTlsTests
 {

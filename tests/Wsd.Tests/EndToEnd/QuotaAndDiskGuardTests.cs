@@ -9,8 +9,9 @@ using Wsd.Tests.Support;
 namespace Wsd.Tests.EndToEnd;
 
 /// <summary>
-/// What the host can show of SPEC §8: a quota refused where the filesystem has no project quotas,
-/// and the disk guard. The quotas themselves are exercised in the kernel lab (KernelLabQuotaTests).
+/// What the host can show of docs/decisions.md#quota-and-disk-guard: a quota refused where the filesystem
+/// has no project quotas, and the disk guard. The quotas themselves are exercised in the kernel lab
+/// (KernelLabQuotaTests).
 /// </summary>
 public class QuotaAndDiskGuardTests
 {

@@ -82,7 +82,8 @@ public class WorkspaceContentTests
         Assert.False(Directory.Exists(dir.Combine("workspaces", "ws-1")));
         Assert.False((await client.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-1" })).Exists);
 
-        // A new instance of the same workspace gets its backup, not a fresh clone (REF §4.5).
+        // A new instance of the same workspace gets its backup, not a fresh clone
+        // (docs/compatibility.md#content-initialization).
         await client.InitWorkspaceAsync(GitInit("ws-2", repo), deadline: DateTime.UtcNow.AddMinutes(1));
         Assert.Equal("unsaved work\n", ContentOf(dir, "ws-2", "repo/work-in-progress.txt"));
         Assert.Contains("\"source\":\"from-backup\"", ContentOf(dir, "ws-2", ".gitpod/ready"));

@@ -2,7 +2,7 @@ using Wsd.Runtime.Containerd;
 
 namespace Wsd.Tests.Runtime;
 
-/// <summary>How the containerd provider picks a workspace's container from pods' labels (REF §7.1), without containerd.</summary>
+/// <summary>How the containerd provider picks a workspace's container from pods' labels (docs/compatibility.md#finding-the-workspace-container), without containerd.</summary>
 public class ContainerIndexTests
 {
     static ContainerIndex.Container Sandbox(string id, string uid, string ns = "default", string? instance = null, bool mk1 = false) =>

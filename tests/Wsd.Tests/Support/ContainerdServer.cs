@@ -5,8 +5,9 @@ namespace Wsd.Tests.Support;
 /// <summary>
 /// A real containerd (and runc) from apt, started by the test with its own root, state and socket
 /// under the test's directory, never the node's. Pods are made the way the kubelet's CRI would
-/// label them (REF §7.1), with <c>ctr run</c> from busybox root file systems made here: a
-/// "sandbox" container for the pod, and the pod's <c>workspace</c> container.
+/// label them (docs/compatibility.md#finding-the-workspace-container), with <c>ctr run</c> from busybox
+/// root file systems made here: a "sandbox" container for the pod, and the pod's <c>workspace</c>
+/// container.
 /// </summary>
 public sealed class ContainerdServer : IAsyncDisposable
 {

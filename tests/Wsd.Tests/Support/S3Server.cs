@@ -6,7 +6,7 @@ namespace Wsd.Tests.Support;
 
 /// <summary>
 /// s3rver (npm, installed into .tools/ by ./build.sh deps) on a loopback port with one bucket: a
-/// real S3-compatible server for the storage tests. It checks no signatures (platform notes §8).
+/// real S3-compatible server for the storage tests. It checks no signatures (docs/platform.md#s3rver-in-tests).
 /// </summary>
 public sealed class S3Server : IAsyncDisposable
 {

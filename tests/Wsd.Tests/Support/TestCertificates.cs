@@ -16,7 +16,7 @@ public sealed class TestCertificates
         var authority = CreateAuthority($"{name} CA");
         var server = Issue(authority, "wsdaemon", serverAuth: true, san =>
         {
-            san.AddDnsName("wsdaemon"); // the name upstream clients verify (REF §8.2)
+            san.AddDnsName("wsdaemon"); // the name upstream clients verify (docs/compatibility.md#tls)
             san.AddDnsName("localhost");
             san.AddIpAddress(IPAddress.Loopback);
         });

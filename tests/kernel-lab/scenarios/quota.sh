@@ -1,5 +1,5 @@
-# Project quotas on a real XFS filesystem (SPEC §8): run by KernelLabQuotaTests with an XFS image
-# as /dev/vda. Each PASS/FAIL line is one acceptance point.
+# Project quotas on a real XFS filesystem (docs/decisions.md#quota-and-disk-guard): run by
+# KernelLabQuotaTests with an XFS image as /dev/vda. Each PASS/FAIL line is one acceptance point.
 . /lab/lib.sh
 mkdir -p /mnt/xfs
 mount -t xfs -o prjquota /dev/vda /mnt/xfs || { echo "cannot mount /dev/vda as XFS with prjquota"; exit 1; }
