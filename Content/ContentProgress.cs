@@ -15,7 +15,7 @@ public sealed class ContentProgress : Observability.IProgressReport
     readonly ConcurrentDictionary<string, Tracker> _running = new(StringComparer.Ordinal);
 
     /// <summary>One piece of work; it is listed until disposed.</summary>
-    public sealed class Tracker(ContentProgress owner, string workspaceId, string kind) : IDisposable
+    public sealed class Tracker(ContentProgress owner, string instanceId, string kind) : IDisposable
     {
         internal string Kind { get; } = kind;
         internal long Started { get; } = Stopwatch.GetTimestamp();
@@ -26,13 +26,13 @@ public sealed class ContentProgress : Observability.IProgressReport
         /// <summary>Fresh stats for a new archive run (a retry, a new phase), shown from now on.</summary>
         public ArchiveStats NewRun() => Stats = new ArchiveStats();
 
-        public void Dispose() => owner._running.TryRemove(new KeyValuePair<string, Tracker>(workspaceId, this));
+        public void Dispose() => owner._running.TryRemove(new KeyValuePair<string, Tracker>(instanceId, this));
     }
 
-    public Tracker Begin(string workspaceId, string kind)
+    public Tracker Begin(string instanceId, string kind)
     {
-        var tracker = new Tracker(this, workspaceId, kind);
-        _running[workspaceId] = tracker;
+        var tracker = new Tracker(this, instanceId, kind);
+        _running[instanceId] = tracker;
         return tracker;
     }
 

@@ -11,7 +11,7 @@ namespace Wsd.Content;
 /// <summary>
 /// DisposeWorkspace's backup_logs (docs/compatibility.md#prebuild-logs): prebuild logs found in the
 /// content are uploaded as
-/// <c>&lt;owner&gt;/workspaces/&lt;workspaceId&gt;/instances/&lt;instanceId&gt;/logs/&lt;taskId&gt;</c>.
+/// <c>&lt;owner&gt;/workspaces/&lt;metaId&gt;/instances/&lt;instanceId&gt;/logs/&lt;taskId&gt;</c>.
 /// Failures are logged, not fatal, as upstream.
 /// <para>
 /// The content is the user's, who may have put a FIFO, a symlink or a huge file where a log is
@@ -31,7 +31,7 @@ public sealed class LogUploader(ILogger<LogUploader> log)
 
     static readonly (string Directory, string Prefix)[] Places = [(".", "prebuild-log-"), (".gitpod", "prebuild-log-"), (".", ".prebuild-log-")];
 
-    public async Task UploadAsync(string contentDirectory, IObjectStore store, string owner, string workspaceId, string instanceId, CancellationToken cancellationToken)
+    public async Task UploadAsync(string contentDirectory, IObjectStore store, string owner, string metaId, string instanceId, CancellationToken cancellationToken)
     {
         int root = Directories.Open(contentDirectory, followSymlink: false);
         try
@@ -58,7 +58,7 @@ public sealed class LogUploader(ILogger<LogUploader> log)
                         string shown = Path.Combine(directory, name);
                         try
                         {
-                            if (await UploadOneAsync(folder, name, shown, store, ObjectNames.Key(owner, workspaceId, $"instances/{instanceId}/logs/{taskId}"), cancellationToken))
+                            if (await UploadOneAsync(folder, name, shown, store, ObjectNames.Key(owner, metaId, $"instances/{instanceId}/logs/{taskId}"), cancellationToken))
                                 uploaded++;
                         }
                         catch (Exception e) when (e is IOException or Errors.WsdException)

@@ -13,7 +13,7 @@ public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceInit
     {
         // Everything is checked before the session exists: a bad request never touches an existing
         // workspace (docs/compatibility.md#validation-errors-deleting-sessions).
-        WorkspaceId.Validate(request.Id);
+        InstanceId.Validate(request.Id);
         if (request.Metadata is null)
             throw new WsdException(ErrorCode.InvalidArgument, "metadata is missing");
         if (request.FullWorkspaceBackup || request.PersistentVolumeClaim)
@@ -31,33 +31,33 @@ public sealed class WorkspaceContentService(SessionStore sessions, WorkspaceInit
 
     public override async Task<WaitForInitResponse> WaitForInit(WaitForInitRequest request, ServerCallContext context)
     {
-        WorkspaceId.Validate(request.Id);
+        InstanceId.Validate(request.Id);
         await init.WaitForInitAsync(request.Id, context.CancellationToken);
         return new WaitForInitResponse();
     }
 
     public override Task<IsWorkspaceExistsResponse> IsWorkspaceExists(IsWorkspaceExistsRequest request, ServerCallContext context)
     {
-        WorkspaceId.Validate(request.Id);
+        InstanceId.Validate(request.Id);
         return Task.FromResult(new IsWorkspaceExistsResponse { Exists = sessions.Exists(request.Id) });
     }
 
     public override async Task<TakeSnapshotResponse> TakeSnapshot(TakeSnapshotRequest request, ServerCallContext context)
     {
-        WorkspaceId.Validate(request.Id);
+        InstanceId.Validate(request.Id);
         return new TakeSnapshotResponse { Url = await backups.SnapshotAsync(request.Id, request.ReturnImmediately, context.CancellationToken) };
     }
 
     public override async Task<DisposeWorkspaceResponse> DisposeWorkspace(DisposeWorkspaceRequest request, ServerCallContext context)
     {
-        WorkspaceId.Validate(request.Id);
+        InstanceId.Validate(request.Id);
         var status = await disposal.DisposeAsync(request.Id, request.Backup, request.BackupLogs, context.CancellationToken);
         return new DisposeWorkspaceResponse { GitStatus = GitStatusMapping.ToProto(status) };
     }
 
     public override async Task<BackupWorkspaceResponse> BackupWorkspace(BackupWorkspaceRequest request, ServerCallContext context)
     {
-        WorkspaceId.Validate(request.Id);
+        InstanceId.Validate(request.Id);
         return new BackupWorkspaceResponse { Url = await backups.BackupAsync(request.Id, context.CancellationToken) };
     }
 }

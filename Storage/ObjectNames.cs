@@ -4,7 +4,7 @@ namespace Wsd.Storage;
 
 /// <summary>
 /// Object names compatible with upstream's shared-bucket layout (docs/compatibility.md#object-names):
-/// <c>&lt;owner&gt;/workspaces/&lt;workspaceId&gt;/&lt;name&gt;</c>, backups <c>full.tar</c>,
+/// <c>&lt;owner&gt;/workspaces/&lt;metaId&gt;/&lt;name&gt;</c>, backups <c>full.tar</c>,
 /// snapshots <c>snapshot-&lt;unixnano&gt;.tar</c>.
 /// </summary>
 public static class ObjectNames
@@ -14,12 +14,12 @@ public static class ObjectNames
     public static string Snapshot(DateTimeOffset now) =>
         $"snapshot-{(now.ToUniversalTime() - DateTimeOffset.UnixEpoch).Ticks * 100}.tar";
 
-    /// <summary>The key of <paramref name="name"/> for a workspace; owner and workspace ID must be single path components.</summary>
-    public static string Key(string owner, string workspaceId, string name)
+    /// <summary>The key of <paramref name="name"/> for a workspace; the owner and the meta ID (upstream's workspace ID) must be single path components.</summary>
+    public static string Key(string owner, string metaId, string name)
     {
         RequireComponent(owner, "owner");
-        RequireComponent(workspaceId, "workspace ID (metadata.meta_id)");
-        return $"{owner}/workspaces/{workspaceId}/{name}";
+        RequireComponent(metaId, "workspace ID (metadata.meta_id)");
+        return $"{owner}/workspaces/{metaId}/{name}";
     }
 
     static void RequireComponent(string value, string what)

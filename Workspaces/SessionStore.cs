@@ -30,7 +30,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
     /// <summary>Creates and persists a session in state initializing; ALREADY_EXISTS when the ID is taken.</summary>
     public Session Create(SessionSpec spec)
     {
-        WorkspaceId.Validate(spec.InstanceId);
+        InstanceId.Validate(spec.InstanceId);
         if (CorruptSessionFile(spec.InstanceId) is { } corrupt)
             throw new WsdException(ErrorCode.FailedPrecondition,
                 $"workspace {spec.InstanceId} had a session file that could not be read; it was moved to {corrupt} and its content is kept at " +
@@ -215,7 +215,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
                 continue;
             }
             var state = SessionState.Failed;
-            if (problem is null && (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out state) || !WorkspaceId.IsValid(id)))
+            if (problem is null && (file is null || file.InstanceId != id || !SessionStates.TryParse(file.State, out state) || !InstanceId.IsValid(id)))
                 problem = $"it does not describe workspace {id} in a known state";
             if (problem is not null)
             {

@@ -4,7 +4,7 @@ namespace Wsd.Workspaces;
 /// Where each workspace's files live (docs/compatibility.md#working-area-layout):
 /// <c>&lt;area&gt;/&lt;id&gt;/</c> content, <c>&lt;area&gt;/&lt;id&gt;-daemon/</c> service directory with
 /// the workspace socket, and <c>&lt;area&gt;/&lt;id&gt;.workspace.json</c> the session file. IDs must
-/// have passed <see cref="WorkspaceId.Validate"/>.
+/// have passed <see cref="InstanceId.Validate"/>.
 /// </summary>
 public sealed class WorkingArea(string root)
 {

@@ -7,7 +7,7 @@ namespace Wsd.Workspaces;
 /// anything that could leave it ("../x", "a/b") or collide with another workspace's files
 /// ("x-daemon", "x.workspace.json") is refused before it reaches the file system.
 /// </summary>
-public static class WorkspaceId
+public static class InstanceId
 {
     const int MaxLength = 253; // a Kubernetes object name, which upstream instance IDs are
 
