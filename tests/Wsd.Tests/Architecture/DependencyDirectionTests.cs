@@ -18,7 +18,10 @@ public class DependencyDirectionTests
         var wrong = references
             .Select(r => (Reference: r, Problem: FolderDependencies.Problem(r)))
             .Where(p => p.Problem is not null)
-            .Concat(FolderDependencies.InCycles(references).Select(r => (Reference: r, Problem: (string?)$"{r.From} and {r.To} use each other")))
+            // A wrong-way edge is named once, as such; cycles are looked for among the edges the
+            // order allows, which can close one only within a layer (Content and Storage, say).
+            .Concat(FolderDependencies.InCycles(references.Where(r => FolderDependencies.Problem(r) is null).ToList())
+                .Select(r => (Reference: r, Problem: (string?)$"{r.From} and {r.To} use each other")))
             .ToList();
         var problems = wrong.Select(w => $"{w.Reference.File}:{w.Reference.Line}: {w.Problem}").Distinct().ToList();
 
