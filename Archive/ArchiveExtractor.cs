@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Wsd.Interop;
 
 namespace Wsd.Archive;
@@ -144,7 +143,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 // Holes stay holes: the size is set once, only the data regions are written.
                 if (Libc.FTruncate(fd, _entry.SparseRealSize) != 0)
                 {
-                    if (Marshal.GetLastPInvokeError() is Errno.EFBIG or Errno.EINVAL)
+                    if (Errno.Last is Errno.EFBIG or Errno.EINVAL)
                         throw new ArchiveException($"sparse member '{Current}' of {_entry.SparseRealSize} bytes is larger than the destination file system allows");
                     throw SyscallException.FromLastError("ftruncate", Current);
                 }
@@ -177,7 +176,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     {
         if (Libc.MkdirAt(parentFd, leaf, 0x1C0) != 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = Errno.Last;
             if (errno != Errno.EEXIST)
                 throw SyscallException.FromLastError("mkdirat", Current);
             StatxBuffer st;
@@ -298,14 +297,14 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         int result = TryCreate(kind, parentFd, leaf);
         if (result >= 0)
             return result;
-        int errno = Marshal.GetLastPInvokeError();
+        int errno = Errno.Last;
         if (errno == Errno.EEXIST)
         {
             RemoveExisting(parentFd, leaf);
             result = TryCreate(kind, parentFd, leaf);
             if (result >= 0)
                 return result;
-            errno = Marshal.GetLastPInvokeError();
+            errno = Errno.Last;
         }
         if (kind == LeafKind.HardLink && errno == Errno.ENOENT)
             throw new ArchiveException($"hard link '{Current}' points at '{NameNormalizer.Display(_entry.LinkNameSpan)}', which is not in the archive before it");
@@ -316,10 +315,10 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     {
         if (Libc.UnlinkAt(parentFd, leaf, 0) == 0)
             return;
-        int errno = Marshal.GetLastPInvokeError();
+        int errno = Errno.Last;
         if (errno == Errno.EISDIR && Libc.UnlinkAt(parentFd, leaf, AtFlags.RemoveDir) == 0)
             return;
-        errno = Marshal.GetLastPInvokeError();
+        errno = Errno.Last;
         if (errno is Errno.ENOTEMPTY or Errno.EEXIST)
             throw new ArchiveException($"member '{Current}' would replace a directory that is not empty");
         throw new SyscallException("unlinkat", Current, errno);
@@ -359,7 +358,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 int fd = Libc.OpenAt2(_root, p, &how);
                 if (fd >= 0)
                     return fd;
-                int errno = Marshal.GetLastPInvokeError();
+                int errno = Errno.Last;
                 if (errno == Errno.ENOSYS)
                     _openat2Missing = true;
                 else if (errno != Errno.ENOENT || !create)
@@ -390,15 +389,15 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 {
                     const int flags = OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec;
                     int next = Libc.OpenAt(current, c, flags, 0);
-                    if (next < 0 && Marshal.GetLastPInvokeError() == Errno.ENOENT && create)
+                    if (next < 0 && Errno.Last == Errno.ENOENT && create)
                     {
                         // A parent the archive does not list: made like tar makes it.
-                        if (Libc.MkdirAt(current, c, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                        if (Libc.MkdirAt(current, c, 0x1ED) != 0 && Errno.Last != Errno.EEXIST)
                             throw SyscallException.FromLastError("mkdirat", Current);
                         next = Libc.OpenAt(current, c, flags, 0);
                     }
                     if (next < 0)
-                        throw Refused(Marshal.GetLastPInvokeError(), path);
+                        throw Refused(Errno.Last, path);
                     if (current != _root)
                         Libc.Close(current);
                     current = next;

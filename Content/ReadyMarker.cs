@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Wsd.Interop;
@@ -44,7 +43,7 @@ public static unsafe class ReadyMarker
             MakeGitpodADirectory(content, contentDirectory);
             fixed (byte* gitpod = ".gitpod\0"u8)
             {
-                if (Libc.MkdirAt(content, gitpod, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                if (Libc.MkdirAt(content, gitpod, 0x1ED) != 0 && Errno.Last != Errno.EEXIST)
                     throw SyscallException.FromLastError("mkdirat", contentDirectory + "/.gitpod");
             }
             int directory = Directories.Open(".gitpod", content, followSymlink: false);

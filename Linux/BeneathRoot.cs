@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Wsd.Interop;
 
 namespace Wsd.Linux;
@@ -30,7 +29,7 @@ public static unsafe class BeneathRoot
             if (fd >= 0)
                 return fd;
         }
-        if (Marshal.GetLastPInvokeError() != Errno.ENOSYS)
+        if (Errno.Last != Errno.ENOSYS)
             throw SyscallException.FromLastError("openat2", relative);
         return OpenByWalk(rootFd, relative, flags);
     }
@@ -79,7 +78,7 @@ public static unsafe class BeneathRoot
                 fixed (byte* n = CStrings.Of(part))
                 {
                     bool created = Libc.MkdirAt(current, n, mode) == 0;
-                    if (!created && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                    if (!created && Errno.Last != Errno.EEXIST)
                         throw SyscallException.FromLastError("mkdirat", relative);
                     int next = Reopen(current, part, OpenFlags.ReadOnly | OpenFlags.Directory, relative);
                     Libc.Close(current);
@@ -140,7 +139,7 @@ public static unsafe class BeneathRoot
             {
                 int fd = Libc.OpenAt(directoryFd, n, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Truncate | OpenFlags.NoFollow
                     | OpenFlags.NonBlock | OpenFlags.NoCtty | OpenFlags.CloseOnExec, mode);
-                int errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+                int errno = fd < 0 ? Errno.Last : 0;
                 if (fd >= 0)
                 {
                     var stat = new StatxBuffer();
@@ -155,7 +154,7 @@ public static unsafe class BeneathRoot
                 if (attempt > 0)
                     throw new SyscallException("openat", name + " (not a regular file)", Errno.EEXIST);
                 // Not a regular file: it goes, and the file is made anew in its place.
-                if (Libc.UnlinkAt(directoryFd, n, errno == Errno.EISDIR ? AtFlags.RemoveDir : 0) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
+                if (Libc.UnlinkAt(directoryFd, n, errno == Errno.EISDIR ? AtFlags.RemoveDir : 0) != 0 && Errno.Last != Errno.ENOENT)
                     throw SyscallException.FromLastError("unlinkat", name);
             }
         }

@@ -121,7 +121,7 @@ public static unsafe class ContainerRoot
     {
         fixed (byte* p = CStrings.Of(name))
         {
-            if (Libc.MkdirAt(dir, p, 0x1ED) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            if (Libc.MkdirAt(dir, p, 0x1ED) != 0 && Errno.Last != Errno.EEXIST)
                 throw SyscallException.FromLastError("mkdirat", "/dev/" + name);
         }
     }
@@ -147,7 +147,7 @@ public static unsafe class ContainerRoot
     {
         fixed (byte* p = CStrings.Of(name))
         {
-            if (Libc.MknodAt(dir, p, mode, device) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            if (Libc.MknodAt(dir, p, mode, device) != 0 && Errno.Last != Errno.EEXIST)
                 throw SyscallException.FromLastError("mknodat", shown);
             int fd = Libc.OpenAt(dir, p, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
             if (fd < 0)
