@@ -10,6 +10,9 @@ namespace Wsd.Linux;
 /// </summary>
 public static unsafe class ContainerRoot
 {
+    /// <summary>A character device anyone in the container may open (crw-rw-rw-), as /dev/net/tun and /dev/fuse are.</summary>
+    const uint SharedCharDevice = StatMode.CharDevice | 0x1B6;
+
     /// <summary>
     /// /dev/net/tun (10:200) and, if missing, /dev/fuse (10:229), mode 0666, owned by
     /// <paramref name="owner"/>; an empty /dev/kmsg for tools that read it (REF §7.4 step 4).
@@ -28,13 +31,13 @@ public static unsafe class ContainerRoot
             int net = OpenNoSymlinks(dev, "net", "/dev/net");
             try
             {
-                CreateNode(net, "tun", StatMode.CharDevice | 0x1B6, Device(10, 200), owner, "/dev/net/tun");
+                CreateNode(net, "tun", SharedCharDevice, Devices.Make(10, 200), owner, "/dev/net/tun");
             }
             finally
             {
                 Libc.Close(net);
             }
-            CreateNode(dev, "fuse", StatMode.CharDevice | 0x1B6, Device(10, 229), owner, "/dev/fuse");
+            CreateNode(dev, "fuse", SharedCharDevice, Devices.Make(10, 229), owner, "/dev/fuse");
         }
         finally
         {
@@ -107,9 +110,6 @@ public static unsafe class ContainerRoot
             throw failure is IOException ? failure : new IOException(failure.Message, failure);
     }
 
-    static ulong Device(uint major, uint minor) =>
-        ((ulong)(major & 0xfff) << 8) | (minor & 0xff) | ((ulong)(minor & ~0xffu) << 12) | ((ulong)(major & ~0xfffu) << 32);
-
     static bool Exists(int dir, string name)
     {
         var buffer = new StatxBuffer();
@@ -158,7 +158,7 @@ public static unsafe class ContainerRoot
                 if (Libc.StatxFd(fd, &stat) != 0)
                     throw SyscallException.FromLastError("statx", shown);
                 bool wanted = stat.FileType == (mode & StatMode.TypeMask)
-                    && (stat.FileType != StatMode.CharDevice || Device(stat.RdevMajor, stat.RdevMinor) == device);
+                    && (stat.FileType != StatMode.CharDevice || Devices.Make(stat.RdevMajor, stat.RdevMinor) == device);
                 if (!wanted)
                     throw new IOException($"{shown} exists and is not the {(device == 0 ? "regular file" : "device node")} it should be; it is left alone");
                 if (ModeCalls.ChmodDescriptor(fd, mode & StatMode.PermissionMask) != 0)
