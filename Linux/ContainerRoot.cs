@@ -28,7 +28,7 @@ public static unsafe class ContainerRoot
             if (!Exists(dev, "kmsg"))
                 CreateNode(dev, "kmsg", StatMode.Regular | 0x1A4, 0, owner, "/dev/kmsg"); // 0644
             MakeDirectory(dev, "net");
-            int net = OpenNoSymlinks(dev, "net", "/dev/net");
+            int net = BeneathRoot.Open(dev, "net", OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow, "/dev/net in the container");
             try
             {
                 CreateNode(net, "tun", SharedCharDevice, Devices.Make(10, 200), owner, "/dev/net/tun");
@@ -126,20 +126,6 @@ public static unsafe class ContainerRoot
         }
     }
 
-    static int OpenNoSymlinks(int dir, string name, string shown)
-    {
-        var how = new OpenHow
-        {
-            Flags = (ulong)(OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec),
-            Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks,
-        };
-        fixed (byte* p = CStrings.Of(name))
-        {
-            int fd = Libc.OpenAt2(dir, p, &how);
-            return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2", shown + " in the container");
-        }
-    }
-
     // mknod (an existing node is kept), then chmod (mknod's mode passes the umask) and chown of the
     // node through an O_PATH descriptor of it, once fstat says it is the node wanted: a symlink or
     // any other file in its place is an error and left as it is.
@@ -149,9 +135,9 @@ public static unsafe class ContainerRoot
         {
             if (Libc.MknodAt(dir, p, mode, device) != 0 && Errno.Last != Errno.EEXIST)
                 throw SyscallException.FromLastError("mknodat", shown);
-            int fd = Libc.OpenAt(dir, p, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+            int fd = BeneathRoot.TryOpenEntry(dir, p, OpenFlags.Path, out int errno);
             if (fd < 0)
-                throw SyscallException.FromLastError("openat", shown);
+                throw new SyscallException("openat", shown, errno);
             try
             {
                 var stat = new StatxBuffer();
@@ -191,16 +177,7 @@ public static unsafe class ContainerRoot
     {
         try
         {
-            var how = new OpenHow
-            {
-                Flags = (ulong)(flags | OpenFlags.Directory | OpenFlags.CloseOnExec),
-                Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks | (noSymlinks ? ResolveFlags.NoSymlinks : 0),
-            };
-            fixed (byte* p = CStrings.Of(path))
-            {
-                int fd = Libc.OpenAt2(root, p, &how);
-                return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2", "/" + path + " in the container");
-            }
+            return BeneathRoot.OpenInRoot(root, path, flags | OpenFlags.Directory, noSymlinks, "/" + path + " in the container");
         }
         finally
         {
