@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Wsd.Interop;
+using Wsd.Linux;
 
 namespace Wsd.Archive;
 
@@ -25,7 +25,6 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     readonly byte[] _parentPath = new byte[TarEntry.MaxNameLength + 1];
     int _parentPathLength = -1;
     int _parentFd = -1;
-    bool _openat2Missing;
     readonly DeferredDirectories _directories = new();
     readonly FileFinisher _finisher;
     DeferredDirectories.Entry? _finishing;
@@ -145,7 +144,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
                 // Holes stay holes: the size is set once, only the data regions are written.
                 if (Libc.FTruncate(fd, _entry.SparseRealSize) != 0)
                 {
-                    if (Marshal.GetLastPInvokeError() is Errno.EFBIG or Errno.EINVAL)
+                    if (Errno.Last is Errno.EFBIG or Errno.EINVAL)
                         throw new ArchiveException($"sparse member '{Current}' of {_entry.SparseRealSize} bytes is larger than the destination file system allows");
                     throw SyscallException.FromLastError("ftruncate", Current);
                 }
@@ -178,7 +177,7 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     {
         if (Libc.MkdirAt(parentFd, leaf, 0x1C0) != 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = Errno.Last;
             if (errno != Errno.EEXIST)
                 throw SyscallException.FromLastError("mkdirat", Current);
             StatxBuffer st;
@@ -209,9 +208,9 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         int fd = parentFd;
         if (leaf is not null)
         {
-            fd = Libc.OpenAt(parentFd, leaf, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+            fd = BeneathRoot.TryOpenEntry(parentFd, leaf, OpenFlags.ReadOnly | OpenFlags.Directory, out int errno);
             if (fd < 0)
-                throw SyscallException.FromLastError("openat", Current);
+                throw new SyscallException("openat", Current, errno);
         }
         try
         {
@@ -299,14 +298,14 @@ public sealed unsafe class ArchiveExtractor : IDisposable
         int result = TryCreate(kind, parentFd, leaf);
         if (result >= 0)
             return result;
-        int errno = Marshal.GetLastPInvokeError();
+        int errno = Errno.Last;
         if (errno == Errno.EEXIST)
         {
             RemoveExisting(parentFd, leaf);
             result = TryCreate(kind, parentFd, leaf);
             if (result >= 0)
                 return result;
-            errno = Marshal.GetLastPInvokeError();
+            errno = Errno.Last;
         }
         if (kind == LeafKind.HardLink && errno == Errno.ENOENT)
             throw new ArchiveException($"hard link '{Current}' points at '{NameNormalizer.Display(_entry.LinkNameSpan)}', which is not in the archive before it");
@@ -317,10 +316,10 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     {
         if (Libc.UnlinkAt(parentFd, leaf, 0) == 0)
             return;
-        int errno = Marshal.GetLastPInvokeError();
+        int errno = Errno.Last;
         if (errno == Errno.EISDIR && Libc.UnlinkAt(parentFd, leaf, AtFlags.RemoveDir) == 0)
             return;
-        errno = Marshal.GetLastPInvokeError();
+        errno = Errno.Last;
         if (errno is Errno.ENOTEMPTY or Errno.EEXIST)
             throw new ArchiveException($"member '{Current}' would replace a directory that is not empty");
         throw new SyscallException("unlinkat", Current, errno);
@@ -345,74 +344,16 @@ public sealed unsafe class ArchiveExtractor : IDisposable
     /// <summary>Opens a directory beneath the destination, refusing any symlink on the way; creates missing ones when asked.</summary>
     int OpenBeneath(ReadOnlySpan<byte> path, bool create)
     {
-        Span<byte> nulTerminated = stackalloc byte[path.Length + 1];
-        path.CopyTo(nulTerminated);
-        nulTerminated[path.Length] = 0;
-        fixed (byte* p = nulTerminated)
+        // A parent the archive does not list is made like tar makes it (0755).
+        int fd = BeneathRoot.TryOpenDirectory(_root, path, create ? 0x1EDu : null, out var failure);
+        if (fd >= 0)
+            return fd;
+        throw failure.Call switch
         {
-            if (!_openat2Missing)
-            {
-                var how = new OpenHow
-                {
-                    Flags = (ulong)(OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec),
-                    Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks,
-                };
-                int fd = Libc.OpenAt2(_root, p, &how);
-                if (fd >= 0)
-                    return fd;
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Errno.ENOSYS)
-                    _openat2Missing = true;
-                else if (errno != Errno.ENOENT || !create)
-                    throw Refused(errno, path);
-            }
-            return WalkBeneath(path, create);
-        }
-    }
-
-    /// <summary>Component by component with O_NOFOLLOW, creating what is missing: the fallback and the way to make parents.</summary>
-    int WalkBeneath(ReadOnlySpan<byte> path, bool create)
-    {
-        int current = _root;
-        Span<byte> component = stackalloc byte[256];
-        try
-        {
-            var rest = path;
-            while (!rest.IsEmpty)
-            {
-                int slash = rest.IndexOf((byte)'/');
-                var name = slash < 0 ? rest : rest[..slash];
-                rest = slash < 0 ? default : rest[(slash + 1)..];
-                if (name.Length >= component.Length)
-                    throw new ArchiveException($"a path component of '{Current}' is longer than 255 bytes");
-                name.CopyTo(component);
-                component[name.Length] = 0;
-                fixed (byte* c = component)
-                {
-                    const int flags = OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec;
-                    int next = Libc.OpenAt(current, c, flags, 0);
-                    if (next < 0 && Marshal.GetLastPInvokeError() == Errno.ENOENT && create)
-                    {
-                        // A parent the archive does not list: made like tar makes it.
-                        if (Libc.MkdirAt(current, c, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
-                            throw SyscallException.FromLastError("mkdirat", Current);
-                        next = Libc.OpenAt(current, c, flags, 0);
-                    }
-                    if (next < 0)
-                        throw Refused(Marshal.GetLastPInvokeError(), path);
-                    if (current != _root)
-                        Libc.Close(current);
-                    current = next;
-                }
-            }
-            return current;
-        }
-        catch
-        {
-            if (current != _root)
-                Libc.Close(current);
-            throw;
-        }
+            "mkdirat" => new SyscallException("mkdirat", Current, failure.Errno),
+            "openat" when failure.Errno == Errno.ENAMETOOLONG => new ArchiveException($"a path component of '{Current}' is longer than 255 bytes"),
+            _ => Refused(failure.Errno, path),
+        };
     }
 
     Exception Refused(int errno, ReadOnlySpan<byte> parent) => errno switch

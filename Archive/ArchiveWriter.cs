@@ -112,7 +112,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
             }
             else if (Libc.Statx(directoryFd, name, AtFlags.SymlinkNoFollow, StatxMask.BasicStats, &st) != 0)
             {
-                if (Marshal.GetLastPInvokeError() == Errno.ENOENT)
+                if (Errno.Last == Errno.ENOENT)
                 {
                     _stats.VanishedSkipped++;
                     return;
@@ -180,11 +180,11 @@ public sealed unsafe class ArchiveWriter : IDisposable
         int flags = OpenFlags.ReadOnly | OpenFlags.NoFollow | OpenFlags.NonBlock | OpenFlags.NoCtty | OpenFlags.CloseOnExec |
             (directory ? OpenFlags.Directory : 0);
         int fd = Libc.OpenAt(directoryFd, name, flags | OpenFlags.NoAtime, 0);
-        if (fd < 0 && Marshal.GetLastPInvokeError() == Errno.EPERM)
+        if (fd < 0 && Errno.Last == Errno.EPERM)
             fd = Libc.OpenAt(directoryFd, name, flags, 0); // O_NOATIME needs ownership or CAP_FOWNER
         if (fd >= 0)
             return fd;
-        int errno = Marshal.GetLastPInvokeError();
+        int errno = Errno.Last;
         if (errno == Errno.ENOENT)
         {
             _stats.VanishedSkipped++;
@@ -292,7 +292,7 @@ public sealed unsafe class ArchiveWriter : IDisposable
             length = Libc.ReadlinkAt(directoryFd, name, target, _linkTarget.Length);
         if (length < 0)
         {
-            if (Marshal.GetLastPInvokeError() == Errno.ENOENT)
+            if (Errno.Last == Errno.ENOENT)
             {
                 _stats.VanishedSkipped++;
                 return;

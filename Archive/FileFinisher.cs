@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Wsd.Interop;
 
@@ -88,7 +87,7 @@ sealed unsafe class FileFinisher : IDisposable
     }
 
     static SyscallException Failed(string call, int fd) =>
-        new(call, PathOf(fd), Marshal.GetLastPInvokeError());
+        new(call, PathOf(fd), Errno.Last);
 
     // Errors name the file through /proc, so no name is kept per job.
     static string PathOf(int fd)
@@ -131,7 +130,7 @@ static unsafe class XattrPolicy
             {
                 if (Libc.FSetXattr(fd, n, v, value.Length, 0) != 0)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
+                    int errno = Errno.Last;
                     // A file system without xattrs, or a capability this kernel refuses: the
                     // content is there, the attribute cannot be.
                     if (errno is not (Errno.EOPNOTSUPP or Errno.EPERM or Errno.EINVAL))

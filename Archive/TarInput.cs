@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Wsd.Interop;
 
 namespace Wsd.Archive;
@@ -80,7 +79,7 @@ public sealed unsafe class TarInput : IDisposable
                 nint written = fileOffset >= 0 ? Libc.PWrite(fd, data, left, fileOffset) : Libc.Write(fd, data, left);
                 if (written < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                    if (Errno.Last == Errno.EINTR)
                         continue;
                     throw SyscallException.FromLastError("write", nameForErrors);
                 }

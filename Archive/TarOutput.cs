@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Wsd.Interop;
 
 namespace Wsd.Archive;
@@ -89,7 +88,7 @@ public sealed unsafe class TarOutput : IDisposable
             nint got = Libc.Read(fd, _buffer + _position, want);
             if (got < 0)
             {
-                if (Marshal.GetLastPInvokeError() == Errno.EINTR)
+                if (Errno.Last == Errno.EINTR)
                     continue;
                 throw SyscallException.FromLastError("read", nameForErrors);
             }

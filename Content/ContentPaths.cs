@@ -67,7 +67,7 @@ public static unsafe class ContentPaths
     {
         fixed (byte* n = CStrings.Of(name))
         {
-            if (Libc.UnlinkAt(directoryFd, n, 0) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.ENOENT)
+            if (Libc.UnlinkAt(directoryFd, n, 0) != 0 && Errno.Last != Errno.ENOENT)
                 throw SyscallException.FromLastError("unlinkat", name);
         }
     }

@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Wsd.Interop;
+using Wsd.Linux;
 
 namespace Wsd.Content;
 
@@ -43,12 +43,15 @@ public static unsafe class ReadyMarker
         try
         {
             MakeGitpodADirectory(content, contentDirectory);
+            int directory;
             fixed (byte* gitpod = ".gitpod\0"u8)
             {
-                if (Libc.MkdirAt(content, gitpod, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != Errno.EEXIST)
+                if (Libc.MkdirAt(content, gitpod, 0x1ED) != 0 && Errno.Last != Errno.EEXIST)
                     throw SyscallException.FromLastError("mkdirat", contentDirectory + "/.gitpod");
+                directory = BeneathRoot.TryOpenEntry(content, gitpod, OpenFlags.ReadOnly | OpenFlags.Directory, out int errno);
+                if (directory < 0)
+                    throw new SyscallException("open", ".gitpod", errno);
             }
-            int directory = Directories.Open(".gitpod", content, followSymlink: false);
             try
             {
                 Chown(directory, uid, gid);
@@ -93,14 +96,10 @@ public static unsafe class ReadyMarker
         try
         {
             int directory;
-            try
-            {
-                directory = Directories.Open(".gitpod", content, followSymlink: false);
-            }
-            catch (IOException)
-            {
+            fixed (byte* gitpod = ".gitpod\0"u8)
+                directory = BeneathRoot.TryOpenEntry(content, gitpod, OpenFlags.ReadOnly | OpenFlags.Directory, out _);
+            if (directory < 0)
                 return; // no .gitpod directory, so no marker
-            }
             fixed (byte* ready = "ready\0"u8)
                 Libc.UnlinkAt(directory, ready, 0);
             Libc.Close(directory);

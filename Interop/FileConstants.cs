@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Wsd.Interop;
 
 /// <summary>open(2) flags (x86-64).</summary>
@@ -61,8 +63,16 @@ public static class StatxMask
 
 public static class Errno
 {
+    /// <summary>
+    /// The errno the last P/Invoke on this thread left (the declarations set SetLastError). Read
+    /// here so that no code outside Interop reaches for Marshal's last error; read it before any
+    /// other call, which would overwrite it.
+    /// </summary>
+    public static int Last => Marshal.GetLastPInvokeError();
+
     public const int EPERM = 1;
     public const int ENOENT = 2;
+    public const int ESRCH = 3;
     public const int EINTR = 4;
     public const int ENXIO = 6;
     public const int EAGAIN = 11;
@@ -76,6 +86,7 @@ public static class Errno
     public const int ENOSPC = 28;
     public const int EROFS = 30;
     public const int ERANGE = 34;
+    public const int ENAMETOOLONG = 36;
     public const int ENOSYS = 38;
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;

@@ -10,6 +10,9 @@ namespace Wsd.Linux;
 /// </summary>
 public static unsafe class ContainerRoot
 {
+    /// <summary>A character device anyone in the container may open (crw-rw-rw-), as /dev/net/tun and /dev/fuse are.</summary>
+    const uint SharedCharDevice = StatMode.CharDevice | 0x1B6;
+
     /// <summary>
     /// /dev/net/tun (10:200) and, if missing, /dev/fuse (10:229), mode 0666, owned by
     /// <paramref name="owner"/>; an empty /dev/kmsg for tools that read it
@@ -26,16 +29,16 @@ public static unsafe class ContainerRoot
             if (!Exists(dev, "kmsg"))
                 CreateNode(dev, "kmsg", StatMode.Regular | 0x1A4, 0, owner, "/dev/kmsg"); // 0644
             MakeDirectory(dev, "net");
-            int net = OpenNoSymlinks(dev, "net", "/dev/net");
+            int net = BeneathRoot.Open(dev, "net", OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow, "/dev/net in the container");
             try
             {
-                CreateNode(net, "tun", StatMode.CharDevice | 0x1B6, Device(10, 200), owner, "/dev/net/tun");
+                CreateNode(net, "tun", SharedCharDevice, Devices.Make(10, 200), owner, "/dev/net/tun");
             }
             finally
             {
                 Libc.Close(net);
             }
-            CreateNode(dev, "fuse", StatMode.CharDevice | 0x1B6, Device(10, 229), owner, "/dev/fuse");
+            CreateNode(dev, "fuse", SharedCharDevice, Devices.Make(10, 229), owner, "/dev/fuse");
         }
         finally
         {
@@ -108,9 +111,6 @@ public static unsafe class ContainerRoot
             throw failure is IOException ? failure : new IOException(failure.Message, failure);
     }
 
-    static ulong Device(uint major, uint minor) =>
-        ((ulong)(major & 0xfff) << 8) | (minor & 0xff) | ((ulong)(minor & ~0xffu) << 12) | ((ulong)(major & ~0xfffu) << 32);
-
     static bool Exists(int dir, string name)
     {
         var buffer = new StatxBuffer();
@@ -122,22 +122,8 @@ public static unsafe class ContainerRoot
     {
         fixed (byte* p = CStrings.Of(name))
         {
-            if (Libc.MkdirAt(dir, p, 0x1ED) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            if (Libc.MkdirAt(dir, p, 0x1ED) != 0 && Errno.Last != Errno.EEXIST)
                 throw SyscallException.FromLastError("mkdirat", "/dev/" + name);
-        }
-    }
-
-    static int OpenNoSymlinks(int dir, string name, string shown)
-    {
-        var how = new OpenHow
-        {
-            Flags = (ulong)(OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec),
-            Resolve = ResolveFlags.Beneath | ResolveFlags.NoSymlinks | ResolveFlags.NoMagicLinks,
-        };
-        fixed (byte* p = CStrings.Of(name))
-        {
-            int fd = Libc.OpenAt2(dir, p, &how);
-            return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2", shown + " in the container");
         }
     }
 
@@ -148,18 +134,18 @@ public static unsafe class ContainerRoot
     {
         fixed (byte* p = CStrings.Of(name))
         {
-            if (Libc.MknodAt(dir, p, mode, device) != 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() != Errno.EEXIST)
+            if (Libc.MknodAt(dir, p, mode, device) != 0 && Errno.Last != Errno.EEXIST)
                 throw SyscallException.FromLastError("mknodat", shown);
-            int fd = Libc.OpenAt(dir, p, OpenFlags.Path | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+            int fd = BeneathRoot.TryOpenEntry(dir, p, OpenFlags.Path, out int errno);
             if (fd < 0)
-                throw SyscallException.FromLastError("openat", shown);
+                throw new SyscallException("openat", shown, errno);
             try
             {
                 var stat = new StatxBuffer();
                 if (Libc.StatxFd(fd, &stat) != 0)
                     throw SyscallException.FromLastError("statx", shown);
                 bool wanted = stat.FileType == (mode & StatMode.TypeMask)
-                    && (stat.FileType != StatMode.CharDevice || Device(stat.RdevMajor, stat.RdevMinor) == device);
+                    && (stat.FileType != StatMode.CharDevice || Devices.Make(stat.RdevMajor, stat.RdevMinor) == device);
                 if (!wanted)
                     throw new IOException($"{shown} exists and is not the {(device == 0 ? "regular file" : "device node")} it should be; it is left alone");
                 if (ModeCalls.ChmodDescriptor(fd, mode & StatMode.PermissionMask) != 0)
@@ -192,16 +178,7 @@ public static unsafe class ContainerRoot
     {
         try
         {
-            var how = new OpenHow
-            {
-                Flags = (ulong)(flags | OpenFlags.Directory | OpenFlags.CloseOnExec),
-                Resolve = ResolveFlags.InRoot | ResolveFlags.NoMagicLinks | (noSymlinks ? ResolveFlags.NoSymlinks : 0),
-            };
-            fixed (byte* p = CStrings.Of(path))
-            {
-                int fd = Libc.OpenAt2(root, p, &how);
-                return fd >= 0 ? fd : throw SyscallException.FromLastError("openat2", "/" + path + " in the container");
-            }
+            return BeneathRoot.OpenInRoot(root, path, flags | OpenFlags.Directory, noSymlinks, "/" + path + " in the container");
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Wsd.Interop;
 
@@ -66,7 +65,7 @@ public sealed unsafe class ProcessHandle : IDisposable
     {
         int pidFd = PidFds.Open(ownPid);
         if (pidFd < 0)
-            return Marshal.GetLastPInvokeError() == 3 /* ESRCH */ ? null : throw SyscallException.FromLastError("pidfd_open", ownPid.ToString());
+            return Errno.Last == Errno.ESRCH ? null : throw SyscallException.FromLastError("pidfd_open", ownPid.ToString());
         fixed (byte* p = CStrings.Of(proc.PathOf(pid, "")))
         {
             int directory = Libc.OpenAt(AtFlags.CurrentDirectory, p, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0);

@@ -6,7 +6,7 @@ namespace Wsd.Linux;
 /// <summary>
 /// Recursive deletion of a tree the user may be changing while it runs. Everything is done through
 /// directory descriptors: each entry is unlinked by name in the directory already open, and a
-/// subdirectory is entered with openat(O_NOFOLLOW|O_DIRECTORY) from there, so a directory swapped
+/// subdirectory is entered with openat(O_NOFOLLOW|O_DIRECTORY) from there (BeneathRoot's step), so a directory swapped
 /// for a symlink is removed as the symlink it now is and never followed. No path is resolved twice.
 /// <para>
 /// Memory and descriptors stay bounded whatever the tree: entries are streamed from getdents into
@@ -39,12 +39,12 @@ public static unsafe class TreeRemoval
             {
                 if (TryUnlink(parentFd, n, path))
                     return;
-                int fd = Libc.OpenAt(parentFd, n, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+                int fd = BeneathRoot.TryOpenEntry(parentFd, n, OpenFlags.ReadOnly | OpenFlags.Directory, out int errno);
                 if (fd < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == Errno.ENOENT)
+                    if (errno == Errno.ENOENT)
                         return;
-                    throw SyscallException.FromLastError("openat", path);
+                    throw new SyscallException("openat", path, errno);
                 }
                 try
                 {
@@ -54,7 +54,7 @@ public static unsafe class TreeRemoval
                 {
                     Libc.Close(fd);
                 }
-                if (Libc.UnlinkAt(parentFd, n, AtFlags.RemoveDir) != 0 && Marshal.GetLastPInvokeError() != Errno.ENOENT)
+                if (Libc.UnlinkAt(parentFd, n, AtFlags.RemoveDir) != 0 && Errno.Last != Errno.ENOENT)
                     throw SyscallException.FromLastError("unlinkat", path);
             }
         }
@@ -122,30 +122,29 @@ public static unsafe class TreeRemoval
     {
         if (Libc.UnlinkAt(fd, name, 0) == 0)
             return true;
-        int errno = Marshal.GetLastPInvokeError();
+        int errno = Errno.Last;
         if (errno == Errno.ENOENT)
             return true; // gone already: the user removed it first
         if (errno != Errno.EISDIR)
             throw new SyscallException("unlinkat", Describe(pathForErrors, name), errno);
         if (Libc.UnlinkAt(fd, name, AtFlags.RemoveDir) == 0)
             return true;
-        errno = Marshal.GetLastPInvokeError();
+        errno = Errno.Last;
         if (errno is Errno.ENOENT)
             return true;
         if (errno is Errno.ENOTEMPTY or Errno.EEXIST)
             return false;
         // ENOTDIR: swapped for a file or symlink between the two calls; unlinked as what it is now.
         if (errno == Errno.ENOTDIR)
-            return Libc.UnlinkAt(fd, name, 0) == 0 || Marshal.GetLastPInvokeError() == Errno.ENOENT;
+            return Libc.UnlinkAt(fd, name, 0) == 0 || Errno.Last == Errno.ENOENT;
         throw new SyscallException("unlinkat", Describe(pathForErrors, name), errno);
     }
 
     static void RemoveSubdirectory(Top top, int parentFd, byte* name, int depth)
     {
-        int fd = Libc.OpenAt(parentFd, name, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.NonBlock | OpenFlags.CloseOnExec, 0);
+        int fd = BeneathRoot.TryOpenEntry(parentFd, name, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NonBlock, out int errno);
         if (fd < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
             // A symlink or file now (ELOOP, ENOTDIR) is removed as one; a vanished one is done.
             if (errno is Errno.ELOOP or Errno.ENOTDIR or Errno.ENOENT)
             {
@@ -167,7 +166,7 @@ public static unsafe class TreeRemoval
                 EmptyLevel(top, fd, depth);
                 if (Libc.UnlinkAt(parentFd, name, AtFlags.RemoveDir) == 0)
                     return;
-                int errno = Marshal.GetLastPInvokeError();
+                errno = Errno.Last;
                 if (errno is Errno.ENOENT or Errno.ENOTDIR)
                     return; // moved away or replaced: the parent's next pass sees what is there now
                 if (errno is not (Errno.ENOTEMPTY or Errno.EEXIST) || pass + 1 >= MaxPasses)
@@ -195,7 +194,7 @@ public static unsafe class TreeRemoval
                 if (Renames.RenameAt2(parentFd, name, top.Fd, t, Renames.NoReplace) == 0)
                     return;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = Errno.Last;
             if (errno == Errno.ENOENT)
                 return;
             if (errno != Errno.EEXIST)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Wsd.Errors;
@@ -129,7 +128,7 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
             fixed (byte* v = value)
             {
                 if (Libc.FSetXattr((int)file.SafeFileHandle.DangerousGetHandle(), n, v, value.Length, 0) != 0 &&
-                    Marshal.GetLastPInvokeError() != Errno.EOPNOTSUPP)
+                    Errno.Last != Errno.EOPNOTSUPP)
                     throw SyscallException.FromLastError("fsetxattr", temporary);
             }
             file.Flush();

@@ -38,9 +38,12 @@ public static partial class FolderDependencies
     static IEnumerable<string> Folders => Layer.Keys.Concat(Leaves).Where(f => f != "Program");
 
     /// <summary>Every reference from one top folder to another in the daemon's sources under <paramref name="root"/>.</summary>
-    public static List<Reference> Read(string root)
+    public static List<Reference> Read(string root) =>
+        SourceFiles(root).SelectMany(f => ReadFile(f.Relative, f.Folder, File.ReadAllText(Path.Combine(root, f.Relative)))).ToList();
+
+    /// <summary>The daemon's source files under <paramref name="root"/>, each with its top folder ("Program" for those at the top).</summary>
+    public static IEnumerable<(string Relative, string Folder)> SourceFiles(string root)
     {
-        var references = new List<Reference>();
         foreach (var path in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
         {
             string relative = Path.GetRelativePath(root, path);
@@ -50,9 +53,8 @@ public static partial class FolderDependencies
                 continue; // tests, bench, generated protos, build output
             if (parts.Contains("obj") || parts.Contains("bin"))
                 continue;
-            references.AddRange(ReadFile(relative, from, File.ReadAllText(path)));
+            yield return (relative, from);
         }
-        return references;
     }
 
     public static IEnumerable<Reference> ReadFile(string file, string from, string source)
