@@ -86,8 +86,12 @@ sealed unsafe class FileFinisher : IDisposable
             throw Failed("futimens", job.Fd);
     }
 
-    static SyscallException Failed(string call, int fd) =>
-        new(call, PathOf(fd), Errno.Last);
+    // The errno first: reading the name through /proc makes calls of its own, which may overwrite it.
+    static SyscallException Failed(string call, int fd)
+    {
+        int errno = Errno.Last;
+        return new(call, PathOf(fd), errno);
+    }
 
     // Errors name the file through /proc, so no name is kept per job.
     static string PathOf(int fd)
