@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace Wsd.Interop;
 
 /// <summary>
-/// Mount and namespace system calls. The new mount API (open_tree, move_mount, mount_setattr) has
-/// no glibc 2.36 wrappers and goes through syscall(2). Every failure is a SyscallException naming
-/// the call, its path and the errno.
+/// Mount system calls; setns and unshare are <see cref="NamespaceCalls"/>. The new mount API
+/// (open_tree, move_mount, mount_setattr) has no glibc 2.36 wrappers and goes through syscall(2).
+/// Every failure is a SyscallException naming the call, its path and the errno.
 /// </summary>
 public static unsafe partial class MountCalls
 {
@@ -20,9 +20,6 @@ public static unsafe partial class MountCalls
     public const uint MoveMountFromEmptyPath = 0x4, MoveMountToEmptyPath = 0x40;
     public const ulong MountAttrIdmap = 0x00100000;
 
-    // setns / unshare
-    public const int NewNamespace = 0x00020000, NewPid = 0x20000000, NewNet = 0x40000000, Fs = 0x00000200;
-
     // mount_setattr attributes
     public const ulong MountAttrReadOnly = 0x1, MountAttrNoSuid = 0x2, MountAttrNoDev = 0x4, MountAttrNoExec = 0x8;
 
@@ -33,12 +30,6 @@ public static unsafe partial class MountCalls
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true)]
     private static partial int Mount(byte* source, byte* target, byte* fsType, ulong flags, byte* data);
-
-    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
-    private static partial int SetNs(int fd, int type);
-
-    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
-    private static partial int Unshare(int flags);
 
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall5(long number, long a1, long a2, long a3, long a4, long a5);
@@ -63,33 +54,6 @@ public static unsafe partial class MountCalls
             if (Mount(s, t, f, flags, d) != 0)
                 throw SyscallException.FromLastError($"mount({fsType ?? source ?? "bind"})", target);
         }
-    }
-
-    /// <summary>Joins the namespace <paramref name="fd"/> refers to, for the calling thread.</summary>
-    public static void Join(int fd, int type, string what)
-    {
-        if (SetNs(fd, type) != 0)
-            throw SyscallException.FromLastError("setns", what);
-    }
-
-    /// <summary>Joins the namespace at <paramref name="path"/> (e.g. /proc/PID/ns/net), for the calling thread.</summary>
-    public static void Join(string path, int type)
-    {
-        int fd = Directories.OpenFile(path);
-        try
-        {
-            Join(fd, type, path);
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-    }
-
-    public static void UnshareThread(int flags, string what)
-    {
-        if (Unshare(flags) != 0)
-            throw SyscallException.FromLastError("unshare", what);
     }
 
     public static void ChangeDirectory(int fd, string what)

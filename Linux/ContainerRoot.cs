@@ -59,21 +59,21 @@ public static unsafe class ContainerRoot
         {
             try
             {
-                MountCalls.UnshareThread(MountCalls.Fs, "mark");
+                NamespaceCalls.UnshareThread(NamespaceCalls.Fs, "mark");
                 int own = Directories.OpenFile("/proc/thread-self/ns/mnt");
                 int theirs = Directories.OpenFile(Path.Combine(procRoot, pid.ToString(), "ns", "mnt"));
                 int root = Directories.OpenPath(Path.Combine(procRoot, pid.ToString(), "root"));
                 int tree;
                 try
                 {
-                    MountCalls.Join(theirs, MountCalls.NewNamespace, "the container's mount namespace");
+                    NamespaceCalls.Join(theirs, NamespaceCalls.NewMount, "the container's mount namespace");
                     try
                     {
                         tree = MountCalls.OpenTree(root, "", MountCalls.OpenTreeClone | MountCalls.OpenTreeCloseOnExec | MountCalls.AtEmptyPath);
                     }
                     finally
                     {
-                        MountCalls.Join(own, MountCalls.NewNamespace, "the daemon's mount namespace");
+                        NamespaceCalls.Join(own, NamespaceCalls.NewMount, "the daemon's mount namespace");
                     }
                 }
                 finally

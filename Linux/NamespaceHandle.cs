@@ -23,11 +23,11 @@ public sealed class NamespaceHandle : IDisposable
 
     /// <summary>The network namespace of the node process <paramref name="hostPid"/>, through the node's proc at <paramref name="procRoot"/>.</summary>
     public static NamespaceHandle OpenNetwork(string procRoot, int hostPid) =>
-        new(Directories.OpenFile(Path.Combine(procRoot, hostPid.ToString(), "ns", "net")), MountCalls.NewNet);
+        new(Directories.OpenFile(Path.Combine(procRoot, hostPid.ToString(), "ns", "net")), NamespaceCalls.NewNet);
 
     /// <summary>The network namespace of the held process: its PID cannot have passed to another since it was opened.</summary>
     public static NamespaceHandle OpenNetwork(ProcessHandle process) =>
-        new(process.OpenEntry("ns/net", OpenFlags.ReadOnly), MountCalls.NewNet);
+        new(process.OpenEntry("ns/net", OpenFlags.ReadOnly), NamespaceCalls.NewNet);
 
     /// <summary>A new user namespace whose uid_map and gid_map are <paramref name="map"/> ("inside outside count" lines).</summary>
     public static NamespaceHandle NewUser(string procRoot, string map) => new(UserNamespaces.Create(procRoot, map), 0);
@@ -36,7 +36,7 @@ public sealed class NamespaceHandle : IDisposable
     /// Moves the calling thread into the namespace (setns(2)). Only on a thread of its own
     /// (<see cref="NamespaceThread"/>): a pool thread must never change namespaces.
     /// </summary>
-    public void JoinOnThisThread(string what) => MountCalls.Join(Fd, _type, what);
+    public void JoinOnThisThread(string what) => NamespaceCalls.Join(Fd, _type, what);
 
     /// <summary>True when both handles name one namespace: their "type:[inode]" links are equal.</summary>
     public bool IsSameAs(NamespaceHandle other) => Identity == other.Identity;

@@ -49,7 +49,7 @@ public sealed class NamespaceHelper(string executable, int maxConcurrent = Names
     {
         using var process = await NamespaceThread.RunAsync("wsd-ns-helper", () =>
         {
-            MountCalls.Join(target.PidFd, MountCalls.NewPid, $"the PID namespace of PID {target.Pid}");
+            NamespaceCalls.Join(target.PidFd, NamespaceCalls.NewPid, $"the PID namespace of PID {target.Pid}");
             var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             start.Environment.Clear();
             foreach (var arg in args)

@@ -45,10 +45,10 @@ public static unsafe class PseudoFsMounts
     {
         string relative = RelativeTarget(target);
         // Staging mounts go to a private copy of this process's mount namespace and vanish with it.
-        MountCalls.UnshareThread(MountCalls.NewNamespace, "staging");
+        NamespaceCalls.UnshareThread(NamespaceCalls.NewMount, "staging");
         MountCalls.MountFs(null, "/", null, MountCalls.Recursive | MountCalls.Private);
         if (kind is "sysfs" or "nfs4")
-            MountCalls.Join(process.PidFd, MountCalls.NewNet, "the network namespace"); // sysfs shows, and NFS connects from, the mounting network namespace
+            NamespaceCalls.Join(process.PidFd, NamespaceCalls.NewNet, "the network namespace"); // sysfs shows, and NFS connects from, the mounting network namespace
 
         string staging = Directory.CreateTempSubdirectory($"wsd-{kind}-staging-").FullName;
         if (kind == "nfs4")
@@ -72,7 +72,7 @@ public static unsafe class PseudoFsMounts
         Directory.Delete(staging);
 
         int targetFd = OpenInRoot(process, relative, target);
-        MountCalls.Join(process.PidFd, MountCalls.NewNamespace, "the mount namespace");
+        NamespaceCalls.Join(process.PidFd, NamespaceCalls.NewMount, "the mount namespace");
         MountCalls.MoveMount(tree, targetFd, target);
     }
 
@@ -94,8 +94,8 @@ public static unsafe class PseudoFsMounts
             throw SyscallException.FromLastError("statx", target);
         if (kind == "proc" && stat.Ino != ProcRootInode)
             throw new BadTargetException($"{target} is not a proc mount but a part of one (such as a read-only mask the daemon put there)");
-        MountCalls.UnshareThread(MountCalls.Fs, "unmount");
-        MountCalls.Join(process.PidFd, MountCalls.NewNamespace, "the mount namespace");
+        NamespaceCalls.UnshareThread(NamespaceCalls.Fs, "unmount");
+        NamespaceCalls.Join(process.PidFd, NamespaceCalls.NewMount, "the mount namespace");
         MountCalls.ChangeDirectory(targetFd, target); // the mount's root: "." names exactly that mount
         int errno = MountCalls.TryUnmount(".", MountCalls.Detach);
         if (errno != 0)

@@ -33,7 +33,7 @@ public sealed class NetworkNamespaces : IDisposable
         {
             try
             {
-                MountCalls.Join($"/proc/{pid}/ns/net", MountCalls.NewNet);
+                NamespaceCalls.Join($"/proc/{pid}/ns/net", NamespaceCalls.NewNet);
                 result = action();
             }
             catch (Exception e)
