@@ -7,7 +7,6 @@ using Wsd.Observability.Metrics;
 using Wsd.Services;
 using Wsd.Services.Interceptors;
 using Wsd.Workspaces;
-using Wsd.Workspaces.InWorkspace;
 
 namespace Wsd.Hosting;
 

@@ -17,8 +17,8 @@ namespace Wsd.Linux;
 /// </summary>
 public static unsafe class BeneathRoot
 {
-    /// <summary>ENXIO: a FIFO opened O_WRONLY|O_NONBLOCK with no reader.</summary>
-    const int NoReader = 6;
+    /// <summary>What opening a FIFO O_WRONLY|O_NONBLOCK with no reader fails with.</summary>
+    const int NoReader = Errno.ENXIO;
 
     /// <summary>NAME_MAX: a longer component is refused (ENAMETOOLONG) before it is tried, as the kernel refuses it.</summary>
     const int NameMax = 255;
