@@ -127,7 +127,7 @@ public sealed class LogUploader(ILogger<LogUploader> log)
             log.LogWarning("prebuild log {file} is not a regular file; not uploaded", shown);
             return false;
         }
-        await using var upload = await store.BeginUploadAsync(new ObjectLocation(store.Bucket, key), cancellationToken);
+        await using var upload = await store.BeginUploadAsync(new ObjectLocation(store.Bucket, key), ObjectContent.Other, cancellationToken);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try

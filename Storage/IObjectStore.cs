@@ -10,11 +10,25 @@ public interface IObjectStore
     /// <summary>The bucket objects go to (one shared bucket, docs/compatibility.md#object-names).</summary>
     string Bucket { get; }
 
-    Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken);
+    Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, ObjectContent content, CancellationToken cancellationToken);
 
     /// <summary>The object, or null when there is none.</summary>
     Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken);
 }
+
+public static class ObjectStores
+{
+    /// <summary>Starts the upload of a tar archive (a backup or a snapshot).</summary>
+    public static Task<IObjectUpload> BeginUploadAsync(this IObjectStore store, ObjectLocation location, CancellationToken cancellationToken) =>
+        store.BeginUploadAsync(location, ObjectContent.TarArchive, cancellationToken);
+}
+
+/// <summary>
+/// What an object holds. A store may keep a tar archive's digest in the object after its
+/// end-of-archive marker, where tar readers stop (docs/storage-publishing.md); other content is
+/// stored exactly as written.
+/// </summary>
+public enum ObjectContent { TarArchive, Other }
 
 /// <summary>An upload in progress: write to <see cref="Content"/>, then commit with the content's SHA-256.</summary>
 public interface IObjectUpload : IAsyncDisposable

@@ -21,7 +21,7 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
 
     public string Root { get; } = Path.GetFullPath(root);
 
-    public Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken)
+    public Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, ObjectContent content, CancellationToken cancellationToken)
     {
         string path = PathOf(location);
         string directory = Path.GetDirectoryName(path)!;

@@ -15,6 +15,13 @@ static class DigestMetadata
     const string UncompressedDigest = "gitpod-uncompressedDigest";
     const string Prefix = "sha256:";
 
+    /// <summary>Set when a multipart upload starts: the digest is in the object's <see cref="DigestTrailer"/>.</summary>
+    const string Trailer = "wsd-digest", TrailerValue = "trailer-v1";
+
+    public static void MarkTrailer(MetadataCollection metadata) => metadata.Add(Trailer, TrailerValue);
+
+    public static bool HasTrailer(MetadataCollection metadata) => Find(metadata, Trailer) == TrailerValue;
+
     public static void Apply(MetadataCollection metadata, string sha256)
     {
         metadata.Add(Digest, Prefix + sha256);
@@ -22,16 +29,17 @@ static class DigestMetadata
     }
 
     /// <summary>The hex SHA-256 recorded on the object; null when none is, or it uses another algorithm.</summary>
-    public static string? Read(MetadataCollection metadata)
+    public static string? Read(MetadataCollection metadata) =>
+        Find(metadata, Digest) is { } value && value.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && value.Length == Prefix.Length + 64
+            ? value[Prefix.Length..]
+            : null;
+
+    static string? Find(MetadataCollection metadata, string name)
     {
         foreach (string key in metadata.Keys)
         {
-            if (!key.Equals(Digest, StringComparison.OrdinalIgnoreCase) && !key.Equals("x-amz-meta-" + Digest, StringComparison.OrdinalIgnoreCase))
-                continue;
-            string value = metadata[key];
-            return value.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && value.Length == Prefix.Length + 64
-                ? value[Prefix.Length..]
-                : null;
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase) || key.Equals("x-amz-meta-" + name, StringComparison.OrdinalIgnoreCase))
+                return metadata[key];
         }
         return null;
     }

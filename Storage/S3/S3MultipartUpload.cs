@@ -12,15 +12,16 @@ namespace Wsd.Storage.S3;
 /// parallel + 1, reused), so memory is (parallel + 1) × partSize and goes when the upload does;
 /// a shared pool would keep such large buffers for the life of the process. The multipart upload
 /// is started with the first full part; an object smaller than one part is a single PUT at commit,
-/// carrying its digest. A larger one streams to a staging key beside the final one, and commit
-/// completes it there and publishes it with its digest by a server-side copy
-/// (<see cref="S3ServerSideCopy"/>). Disposing without commit aborts; nothing appears under the
-/// final key unless the whole archive made it.
+/// carrying its digest as metadata. A larger one streams to its own key, and commit sends its
+/// digest as the object's last 512 bytes (<see cref="DigestTrailer"/>) and completes it: the object
+/// appears then, whole and bound to its digest, with no second pass over it on the service
+/// (docs/storage-publishing.md). Disposing without commit aborts; nothing appears under the key
+/// unless the whole archive made it, and until then the previous object stays as it was.
 /// </summary>
 sealed class S3MultipartUpload : Stream, IObjectUpload
 {
     readonly IAmazonS3 _client;
-    readonly string _bucket, _key, _stagingKey;
+    readonly string _bucket, _key;
     readonly int _parallel;
     readonly int _partSize;
     readonly SemaphoreSlim _inFlight;
@@ -32,12 +33,22 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     string? _uploadId;
     bool _committed;
 
-    public S3MultipartUpload(IAmazonS3 client, string bucket, string key, string stagingKey, int partSize, int parallel)
+    readonly bool _digestTrailer;
+    readonly Action<string>? _abortFailed;
+
+    /// <param name="digestTrailer">
+    /// A multipart upload ends with the digest's trailer: only for a tar archive, whose readers stop before it.
+    /// Other content of more than one part is stored without its digest.
+    /// </param>
+    /// <param name="abortFailed">Told the upload ID when an abort could not reach the service, so that it can be ended later.</param>
+    public S3MultipartUpload(IAmazonS3 client, string bucket, string key, int partSize, int parallel, bool digestTrailer = true,
+        Action<string>? abortFailed = null)
     {
+        _digestTrailer = digestTrailer;
+        _abortFailed = abortFailed;
         _client = client;
         _bucket = bucket;
         _key = key;
-        _stagingKey = stagingKey;
         _partSize = partSize;
         _parallel = parallel;
         _inFlight = new SemaphoreSlim(parallel, parallel);
@@ -65,8 +76,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     // Called on the archive's writer thread: blocking here is the back-pressure that bounds memory.
     void SendPart()
     {
-        _uploadId ??= _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _stagingKey })
-            .GetAwaiter().GetResult().UploadId;
+        _uploadId ??= Initiate();
         _inFlight.Wait();
         var first = _parts.FirstOrDefault(p => p.IsFaulted);
         if (first is not null)
@@ -85,7 +95,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
                 using var body = new MemoryStream(part, 0, length, writable: false);
                 var response = await _client.UploadPartAsync(new UploadPartRequest
                 {
-                    BucketName = _bucket, Key = _stagingKey, UploadId = _uploadId, PartNumber = number, InputStream = body,
+                    BucketName = _bucket, Key = _key, UploadId = _uploadId, PartNumber = number, InputStream = body,
                     UseChunkEncoding = false, // signed whole, which every S3-compatible server understands
                 });
                 return new PartETag(number, response.ETag);
@@ -103,40 +113,32 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         if (_uploadId is null)
         {
             using var body = new MemoryStream(_buffer, 0, _filled, writable: false);
-            var put = new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false, ContentType = "application/x-tar" };
+            var put = new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false, ContentType = _digestTrailer ? "application/x-tar" : null };
             DigestMetadata.Apply(put.Metadata, sha256);
             await _client.PutObjectAsync(put, cancellationToken);
             _committed = true;
             return;
         }
+        if (_digestTrailer)
+            Write(DigestTrailer.Build(sha256, _length));
         if (_filled > 0)
             SendPart();
         var parts = await Task.WhenAll(_parts);
-        var complete = new CompleteMultipartUploadRequest { BucketName = _bucket, Key = _stagingKey, UploadId = _uploadId };
+        var complete = new CompleteMultipartUploadRequest { BucketName = _bucket, Key = _key, UploadId = _uploadId };
         complete.AddPartETags(parts);
         await _client.CompleteMultipartUploadAsync(complete, cancellationToken);
         _committed = true;
-        try
-        {
-            await S3ServerSideCopy.CopyAsync(_client, _bucket, _stagingKey, _key, _length, m => DigestMetadata.Apply(m, sha256), _parallel, cancellationToken);
-        }
-        finally
-        {
-            await DeleteStagingAsync();
-        }
     }
 
-    // Published or not, the staged copy has served its purpose. One left behind by a crash is
-    // swept by the next upload of the same object (S3ObjectStore).
-    async Task DeleteStagingAsync()
+    string Initiate()
     {
-        try
+        var start = new InitiateMultipartUploadRequest { BucketName = _bucket, Key = _key };
+        if (_digestTrailer)
         {
-            await _client.DeleteObjectAsync(_bucket, _stagingKey);
+            start.ContentType = "application/x-tar";
+            DigestMetadata.MarkTrailer(start.Metadata);
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
-        {
-        }
+        return _client.InitiateMultipartUploadAsync(start).GetAwaiter().GetResult().UploadId;
     }
 
     public override ValueTask DisposeAsync()
@@ -162,11 +164,13 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
             }
             try
             {
-                _client.AbortMultipartUploadAsync(_bucket, _stagingKey, _uploadId).GetAwaiter().GetResult();
+                _client.AbortMultipartUploadAsync(_bucket, _key, _uploadId).GetAwaiter().GetResult();
             }
-            catch (AmazonS3Exception)
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
             {
-                // An upload that cannot be aborted is never completed either: it stays invisible.
+                // An upload that cannot be aborted is never completed either: it stays invisible,
+                // and is aborted again before the next upload of this key.
+                _abortFailed?.Invoke(_uploadId);
             }
         }
     }

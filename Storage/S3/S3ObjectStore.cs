@@ -11,19 +11,22 @@ namespace Wsd.Storage.S3;
 /// Objects in one shared bucket of an S3-compatible service (docs/decisions.md#storage). Uploads stream
 /// as multipart uploads with a bounded number of parts in flight and become visible only on completion; a
 /// failed upload is aborted. Reads are parallel ranged GETs handed on in order. The archive's SHA-256 is
-/// user metadata of the object itself (<see cref="DigestMetadata"/>), so it can never describe another
-/// version of it.
+/// part of the object itself, as user metadata (<see cref="DigestMetadata"/>) or, for a multipart
+/// upload, its last 512 bytes (<see cref="DigestTrailer"/>), so it can never describe another version
+/// of it (docs/storage-publishing.md).
 /// </summary>
 public sealed class S3ObjectStore : IObjectStore, IDisposable
 {
-    /// <summary>Staged uploads are "&lt;key&gt;.upload-&lt;random&gt;", beside their object.</summary>
-    const string StagingInfix = ".upload-";
+    /// <summary>An unfinished multipart upload this old was left by a daemon that died (README, "S3 storage").</summary>
     static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(6);
     const int ReadRangeBytes = 8 << 20;
     const int ReadAhead = 4;
 
     readonly AmazonS3Client _client;
     readonly S3StorageConfig _config;
+
+    // Uploads of this daemon whose abort could not reach the service: (key, upload ID).
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string UploadId), byte> _unaborted = new();
 
     public S3ObjectStore(S3StorageConfig config)
     {
@@ -43,45 +46,36 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         else
             s3.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(config.Region);
         _client = new AmazonS3Client(new BasicAWSCredentials(Secret(config.AccessKey, config.AccessKeyFile), Secret(config.SecretKey, config.SecretKeyFile)), s3);
-        _client.BeforeRequestEvent += LiteralSlashesInCopySource;
-    }
-
-    // The SDK sends a copy's source as one URL-encoded string, "bucket%2Fkey". S3 takes that, but some
-    // S3-compatible servers (s3rver among them) split it on literal slashes only; AWS's documentation
-    // writes it "bucket/key". Rewritten before signing, so the signature covers what is sent.
-    static void LiteralSlashesInCopySource(object sender, RequestEventArgs e)
-    {
-        const string Header = "x-amz-copy-source";
-        if (e is WebServiceRequestEventArgs request && request.Headers.TryGetValue(Header, out string? source))
-            request.Headers[Header] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
     }
 
     public string Bucket => _config.Bucket;
 
-    public async Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, CancellationToken cancellationToken)
+    public async Task<IObjectUpload> BeginUploadAsync(ObjectLocation location, ObjectContent content, CancellationToken cancellationToken)
     {
         RequireOwnBucket(location);
-        await SweepAbandonedStagingAsync(location, cancellationToken);
-        string staging = location.Key + StagingInfix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-        return new S3MultipartUpload(_client, location.Bucket, location.Key, staging, _config.PartSizeMiB << 20, _config.ParallelParts);
+        await SweepAbandonedUploadsAsync(location, cancellationToken);
+        return new S3MultipartUpload(_client, location.Bucket, location.Key, _config.PartSizeMiB << 20, _config.ParallelParts,
+            digestTrailer: content == ObjectContent.TarArchive, abortFailed: uploadId => _unaborted.TryAdd((location.Key, uploadId), 0));
     }
 
-    // A daemon that died between staging and publishing leaves the staged object behind. Only old
-    // ones go: a younger one may belong to an upload still running elsewhere.
-    async Task SweepAbandonedStagingAsync(ObjectLocation location, CancellationToken cancellationToken)
+    // Unfinished uploads cost storage until they are aborted. This daemon's own that failed to abort
+    // go at once; another's only when old: a younger one may be an upload still running elsewhere.
+    async Task SweepAbandonedUploadsAsync(ObjectLocation location, CancellationToken cancellationToken)
     {
         try
         {
-            var listing = await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Key + StagingInfix }, cancellationToken);
-            foreach (var stale in listing.S3Objects ?? [])
+            var listing = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = location.Bucket, Prefix = location.Key }, cancellationToken);
+            foreach (var upload in listing.MultipartUploads ?? [])
             {
-                if (stale.LastModified is { } modified && DateTime.UtcNow - modified.ToUniversalTime() > AbandonedAfter)
-                    await _client.DeleteObjectAsync(location.Bucket, stale.Key, cancellationToken);
+                bool ours = _unaborted.TryRemove((upload.Key, upload.UploadId), out _);
+                bool old = upload.Initiated is { } initiated && DateTime.UtcNow - initiated.ToUniversalTime() > AbandonedAfter;
+                if (upload.Key == location.Key && (ours || old))
+                    await _client.AbortMultipartUploadAsync(location.Bucket, upload.Key, upload.UploadId, cancellationToken);
             }
         }
-        catch (AmazonS3Exception)
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
         {
-            // Tidying only; the upload itself reports what is wrong with the bucket.
+            // Tidying only; the upload itself reports what is wrong with the service or the bucket.
         }
     }
 
@@ -101,9 +95,41 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             throw Failure("look up", location, e);
         }
+        long length = head.ContentLength;
         string? digest = DigestMetadata.Read(head.Metadata);
-        var content = new S3RangedReadStream(_client, location.Bucket, location.Key, head.ContentLength, ReadRangeBytes, ReadAhead);
-        return new StoredObject(content, head.ContentLength, digest);
+        if (digest is null && DigestMetadata.HasTrailer(head.Metadata))
+        {
+            digest = await ReadTrailerAsync(location, head, cancellationToken);
+            length -= DigestTrailer.Size; // the archive is what comes before it
+        }
+        var content = new S3RangedReadStream(_client, location.Bucket, location.Key, head.ETag, length, ReadRangeBytes, ReadAhead);
+        return new StoredObject(content, length, digest);
+    }
+
+    // The trailer of the very object the HEAD described (If-Match): a newer backup completed in
+    // between is refused, not mixed with this one's length.
+    async Task<string> ReadTrailerAsync(ObjectLocation location, GetObjectMetadataResponse head, CancellationToken cancellationToken)
+    {
+        var block = new byte[DigestTrailer.Size];
+        if (head.ContentLength >= DigestTrailer.Size)
+        {
+            try
+            {
+                using var response = await _client.GetObjectAsync(new GetObjectRequest
+                {
+                    BucketName = location.Bucket, Key = location.Key, EtagToMatch = head.ETag,
+                    ByteRange = new ByteRange(head.ContentLength - DigestTrailer.Size, head.ContentLength - 1),
+                }, cancellationToken);
+                await response.ResponseStream.ReadExactlyAsync(block, cancellationToken);
+            }
+            catch (AmazonS3Exception e)
+            {
+                throw Failure("read the digest of", location, e);
+            }
+            if (DigestTrailer.TryRead(block, head.ContentLength, out string sha256))
+                return sha256;
+        }
+        throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: it was written with its SHA-256 in its last {DigestTrailer.Size} bytes, and they do not hold it");
     }
 
     void RequireOwnBucket(ObjectLocation location)

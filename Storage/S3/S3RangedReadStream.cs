@@ -6,9 +6,10 @@ namespace Wsd.Storage.S3;
 
 /// <summary>
 /// Reads an object as parallel ranged GETs: up to <c>readAhead</c> ranges are fetched ahead while
-/// the extractor consumes the current one, in order. Each range is one request the SDK retries.
+/// the extractor consumes the current one, in order. Each range is one request the SDK retries, of
+/// the object version <c>etag</c> names: one replaced meanwhile fails the read instead of mixing in.
 /// </summary>
-sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, long length, int rangeBytes, int readAhead) : Stream
+sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, string etag, long length, int rangeBytes, int readAhead) : Stream
 {
     readonly Queue<Task<byte[]>> _pending = new();
     readonly ConcurrentBag<byte[]> _spare = [];
@@ -56,7 +57,7 @@ sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, lon
     // Range buffers are reused once consumed: memory stays at readAhead + 1 ranges for this read.
     async Task<byte[]> FetchAsync(long start, long end)
     {
-        using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(start, end) });
+        using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, EtagToMatch = etag, ByteRange = new ByteRange(start, end) });
         var data = _spare.TryTake(out var spare) ? spare : new byte[rangeBytes];
         await response.ResponseStream.ReadExactlyAsync(data.AsMemory(0, (int)(end - start + 1)));
         return data;

@@ -43,11 +43,26 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
             .Where(f => f.Contains("uploads") && int.TryParse(Path.GetFileName(f), out _)).ToArray()
         : [];
 
+    async Task<byte[]> RawObject()
+    {
+        using var response = await _plain.GetObjectAsync(S3Server.Bucket, _backup.Key);
+        using var bytes = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(bytes);
+        return bytes.ToArray();
+    }
+
+    async Task PutMarkedForATrailer(byte[] content) =>
+        await _plain.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = S3Server.Bucket, Key = _backup.Key, InputStream = new MemoryStream(content), UseChunkEncoding = false,
+            Metadata = { ["wsd-digest"] = "trailer-v1" },
+        });
+
     async Task<List<string>> Keys() =>
         (await _plain.ListObjectsV2Async(new ListObjectsV2Request { BucketName = S3Server.Bucket })).S3Objects?.Select(o => o.Key).ToList() ?? [];
 
     [Fact]
-    public async Task AMultipartUploadStreamsItsPartsAndAppearsWithItsDigestOnlyWhenCommitted()
+    public async Task AMultipartUploadStreamsItsPartsAndAppearsWithItsDigestTrailerOnlyWhenCommitted()
     {
         byte[] data = SampleTree.Pattern(13 << 20); // parts of 5, 5 and 3 MiB
         string sha256 = Convert.ToHexStringLower(SHA256.HashData(data));
@@ -66,13 +81,17 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         }
 
         var head = await _plain.GetObjectMetadataAsync(S3Server.Bucket, _backup.Key);
+        byte[] raw = await RawObject();
         await using var stored = await _store.OpenReadAsync(_backup, default);
         using var copy = new MemoryStream();
         await stored!.Content.CopyToAsync(copy);
-        Assert.Equal("sha256:" + sha256, head.Metadata["x-amz-meta-gitpod-digest"]);
+        Assert.Equal("trailer-v1", head.Metadata["x-amz-meta-wsd-digest"]);
+        Assert.Equal(data.Length + 512, raw.Length); // the archive, then its digest's block
+        Assert.StartsWith($"wsd-digest-v1 sha256:{sha256} length:{data.Length}\n", System.Text.Encoding.ASCII.GetString(raw, data.Length, 512));
         Assert.Equal(sha256, stored.Sha256);
-        Assert.Equal(data, copy.ToArray());
-        Assert.Equal([_backup.Key], await Keys()); // the staged copy is gone
+        Assert.Equal(data.Length, stored.Length);
+        Assert.Equal(data, copy.ToArray()); // read without the trailer
+        Assert.Equal([_backup.Key], await Keys()); // published where it was uploaded: no staging, no copy
         Assert.Empty(PartsOnServer());
     }
 
@@ -123,23 +142,51 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         Assert.Null(stored.Sha256);
     }
 
-    [Fact]
-    public async Task ObjectsAboveTheSingleCopyLimitArePublishedByAMultipartCopy()
+    [Theory]
+    [InlineData("wsd-digest-v1 sha256:0000 length:8\n")] // not a digest
+    [InlineData("wsd-digest-v1 sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa length:7\n")] // not where it says it is
+    [InlineData("")] // no trailer at all: truncated, or replaced by something else
+    public async Task AnObjectMarkedForATrailerWithoutAValidOneIsDamaged(string trailer)
     {
-        byte[] data = SampleTree.Pattern(3 << 20);
-        await _plain.PutObjectAsync(new PutObjectRequest { BucketName = S3Server.Bucket, Key = "staged", InputStream = new MemoryStream(data), UseChunkEncoding = false });
-        try
-        {
-            await S3ServerSideCopy.CopyAsync(_plain, S3Server.Bucket, "staged", _backup.Key, data.Length,
-                m => m.Add("gitpod-digest", "sha256:x"), parallel: 2, default, singleCopyLimit: 1 << 20);
-        }
-        catch (AmazonS3Exception e) when (e.ErrorCode == "NotImplemented")
-        {
-            Assert.Skip("s3rver 3.7.1 does not implement UploadPartCopy, which S3, MinIO and Ceph do; the path runs against those only");
-        }
+        byte[] block = new byte[512];
+        System.Text.Encoding.ASCII.GetBytes(trailer, block);
+        await PutMarkedForATrailer([.. "content!"u8.ToArray(), .. trailer.Length == 0 ? [] : block]);
+
+        var error = await Assert.ThrowsAsync<Wsd.Errors.WsdException>(() => _store.OpenReadAsync(_backup, default));
+
+        Assert.Equal(Wsd.Errors.ErrorCode.DataLoss, error.Code);
+        Assert.Contains("is damaged", error.Message);
+    }
+
+    [Fact]
+    public async Task AnObjectWithAValidTrailerReadsWithoutIt()
+    {
+        byte[] content = SampleTree.Pattern(1000);
+        string sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        byte[] block = new byte[512];
+        System.Text.Encoding.ASCII.GetBytes($"wsd-digest-v1 sha256:{sha256} length:{content.Length}\n", block);
+        await PutMarkedForATrailer([.. content, .. block]);
+
         await using var stored = await _store.OpenReadAsync(_backup, default);
         using var copy = new MemoryStream();
         await stored!.Content.CopyToAsync(copy);
-        Assert.Equal(data, copy.ToArray());
+
+        Assert.Equal(sha256, stored.Sha256);
+        Assert.Equal(content, copy.ToArray());
+    }
+
+    [Fact]
+    public async Task ALogLargerThanOnePartIsStoredExactlyAsWritten()
+    {
+        byte[] log = SampleTree.Pattern(7 << 20);
+        await using (var upload = await _store.BeginUploadAsync(_backup, ObjectContent.Other, default))
+        {
+            await upload.Content.WriteAsync(log);
+            await upload.CommitAsync(Convert.ToHexStringLower(SHA256.HashData(log)), default);
+        }
+
+        Assert.Equal(log, await RawObject());
+        var head = await _plain.GetObjectMetadataAsync(S3Server.Bucket, _backup.Key);
+        Assert.DoesNotContain("x-amz-meta-wsd-digest", head.Metadata.Keys);
     }
 }
