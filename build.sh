@@ -20,8 +20,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 build_packages=(clang libc6-dev libssl-dev zlib1g-dev git ca-certificates)
 # The benchmarks' peers and tools (the tests drive them too): GNU tar, /usr/bin/time for peak RSS,
 # busybox for the iws bench's container and the kernel lab's guest, iproute2, nftables and procps'
-# sysctl for the networks made beside SetupPairVeths (and read back by the tests).
-bench_packages=(tar time busybox-static iproute2 nftables procps)
+# sysctl for the networks made beside SetupPairVeths (and read back by the tests); Ceph's monitor,
+# OSD and RADOS Gateway for the S3 tests and the storage stage (tests/rgw/cluster.sh starts them
+# under a directory of its own, never as services).
+bench_packages=(tar time busybox-static iproute2 nftables procps ceph-mon ceph-osd radosgw)
 # The tests only: bsdtar as a second archive reader, setfattr/getfattr, zstd, the kernel lab's
 # QEMU, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images; containerd and runc
 # for the containerd runtime provider's tests (started by the tests, never as a service).

@@ -9,6 +9,7 @@ namespace Wsd.Storage.S3;
 /// backup is staged under a temporary key and published by this copy: the final key changes in
 /// one step, from the previous backup to the new one carrying its digest. Up to 5 GiB this is one
 /// CopyObject; above, S3's limit for it, a multipart copy of large ranges, several at a time.
+/// The two sizes are parameters only so that tests can take the multipart path with small objects.
 /// </summary>
 static class S3ServerSideCopy
 {
@@ -16,7 +17,8 @@ static class S3ServerSideCopy
     const long CopyPartBytes = 1L << 30;
 
     public static async Task CopyAsync(IAmazonS3 client, string bucket, string sourceKey, string destinationKey, long length,
-        Action<MetadataCollection> metadata, int parallel, CancellationToken cancellationToken, long singleCopyLimit = SingleCopyLimit)
+        Action<MetadataCollection> metadata, int parallel, CancellationToken cancellationToken,
+        long singleCopyLimit = SingleCopyLimit, long copyPartBytes = CopyPartBytes)
     {
         if (length <= singleCopyLimit)
         {
@@ -35,7 +37,7 @@ static class S3ServerSideCopy
         string uploadId = (await client.InitiateMultipartUploadAsync(initiate, cancellationToken)).UploadId;
         try
         {
-            long partBytes = Math.Max(CopyPartBytes, (length + 9_999) / 10_000); // S3 allows 10,000 parts
+            long partBytes = Math.Max(copyPartBytes, (length + 9_999) / 10_000); // S3 allows 10,000 parts
             int count = (int)((length + partBytes - 1) / partBytes);
             using var slots = new SemaphoreSlim(parallel, parallel);
             var parts = Enumerable.Range(1, count).Select(async number =>
