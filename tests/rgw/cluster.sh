@@ -113,10 +113,14 @@ start_gateway() {
 }
 
 # A process that has not exited. A killed daemon stays a zombie until init reaps it, which may take
-# seconds: that counts as gone.
+# seconds: that counts as gone, but only once its other threads have gone too (until then its open
+# files, and so the file systems they are on, are still held).
 alive() {
-  local state
-  state=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]
+  local state tasks
+  state=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] || return 1
+  [ "$state" != Z ] && return 0
+  tasks=$(ls "/proc/$1/task" 2>/dev/null | wc -l)
+  ((tasks > 1))
 }
 
 # A process of this cluster: alive, and its command line names DIR (a pid file may be stale).
@@ -128,7 +132,7 @@ kill_daemon() {
   local pid=$1 dir=$2
   running "$pid" "$dir" || return 0
   kill -9 "$pid" 2>/dev/null || return 0
-  while running "$pid" "$dir"; do sleep 0.02; done
+  while alive "$pid"; do sleep 0.02; done # a zombie's command line is empty
 }
 
 start() {
