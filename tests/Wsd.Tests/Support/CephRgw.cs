@@ -15,6 +15,7 @@ namespace Wsd.Tests.Support;
 /// without S3 tests never starts it, and is stopped when the run ends; should the test process die
 /// instead, the script's watchdog stops it. Each test gets a bucket of its own. A test that kills
 /// its gateway takes one of its own on the same cluster (<see cref="OwnGatewayAsync"/>).
+/// <c>WSD_RGW_KEEP=1</c> keeps the cluster's directory, with its logs, after the run.
 /// </summary>
 public sealed class CephRgw : IAsyncDisposable
 {
@@ -95,6 +96,7 @@ public sealed class CephRgw : IAsyncDisposable
         File.Delete(file);
     }
 
+    // The owner PID matters to "start" only: its watchdog stops the cluster once this process is gone.
     internal Task RunScriptAsync(TimeSpan timeout, params string[] args) =>
         RunAsync(Script, timeout, [.. args], ("RGW_ACCESS_KEY", AccessKey), ("RGW_SECRET_KEY", SecretKey), ("RGW_OWNER_PID", Environment.ProcessId.ToString()));
 
@@ -135,7 +137,7 @@ public sealed class CephRgw : IAsyncDisposable
         }
         finally
         {
-            if (Environment.GetEnvironmentVariable("WSD_RGW_KEEP") is null)
+            if (Environment.GetEnvironmentVariable("WSD_RGW_KEEP") is null && System.IO.Directory.Exists(_directory))
                 System.IO.Directory.Delete(_directory, recursive: true);
         }
     }
