@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # wsd's one entry point for building, running, testing and benchmarking.
-#   ./build.sh deps     install what the build, the tests and the benchmarks need (apt by package name, s3rver from npm; only what is missing)
+#   ./build.sh deps     install what the build, the tests and the benchmarks need (apt by package name; only what is missing)
 #   ./build.sh build    publish the Native AOT daemon to out/wsd and build the tests
 #   ./build.sh run      build, then serve the embedded default in the foreground (extra args go to `wsd run`)
 #   ./build.sh rootfs   the image's root file system in out/rootfs (or the directory given), for chroot
@@ -20,8 +20,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 build_packages=(clang libc6-dev libssl-dev zlib1g-dev git ca-certificates)
 # The benchmarks' peers and tools (the tests drive them too): GNU tar, /usr/bin/time for peak RSS,
 # busybox for the iws bench's container and the kernel lab's guest, iproute2, nftables and procps'
-# sysctl for the networks made beside SetupPairVeths (and read back by the tests).
-bench_packages=(tar time busybox-static iproute2 nftables procps)
+# sysctl for the networks made beside SetupPairVeths (and read back by the tests); Ceph's monitor,
+# OSD and RADOS Gateway for the S3 tests and the storage stage (tests/rgw/cluster.sh starts them
+# under a directory of its own, never as services).
+bench_packages=(tar time busybox-static iproute2 nftables procps ceph-mon ceph-osd radosgw)
 # The tests only: bsdtar as a second archive reader, setfattr/getfattr, zstd, the kernel lab's
 # QEMU, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images; containerd and runc
 # for the containerd runtime provider's tests (started by the tests, never as a service).
@@ -46,18 +48,9 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The local S3-compatible server the storage tests and the storage bench start (npm package, into .tools/).
-install_s3rver() {
-  [ -x .tools/node_modules/.bin/s3rver ] && return 0
-  command -v npm >/dev/null || install_packages nodejs npm || return 1
-  log "installing s3rver 3.7.1 into .tools/"
-  npm install --silent --no-audit --no-fund --prefix .tools s3rver@3.7.1 >/dev/null
-}
-
 deps() {
   need_dotnet
   install_packages "${build_packages[@]}" "${bench_packages[@]}" "${test_packages[@]}"
-  install_s3rver
   # The kernel the lab boots (a Debian cloud kernel from apt, unpacked into .tools/kernel-lab/).
   # Without it the lab's tests are skipped with the reason, so a failure here does not stop the build.
   tests/kernel-lab/lab.sh prepare || log "the kernel lab's kernel could not be fetched; its tests will be skipped"
@@ -70,7 +63,6 @@ bench_deps() {
   need_dotnet
   install_packages "${build_packages[@]}" "${bench_packages[@]}" ||
     log "some packages could not be installed; the stages that need them will be skipped"
-  install_s3rver || log "s3rver could not be installed; the storage stage will be skipped"
 }
 
 revision() { git rev-parse --short=12 HEAD 2>/dev/null || echo unknown; }

@@ -76,7 +76,14 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     // Called on the archive's writer thread: blocking here is the back-pressure that bounds memory.
     void SendPart()
     {
-        _uploadId ??= Initiate();
+        try
+        {
+            _uploadId ??= Initiate();
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw Failure(e);
+        }
         _inFlight.Wait();
         var first = _parts.FirstOrDefault(p => p.IsFaulted);
         if (first is not null)
@@ -100,6 +107,10 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
                 });
                 return new PartETag(number, response.ETag);
             }
+            catch (AmazonS3Exception e)
+            {
+                throw Failure(e);
+            }
             finally
             {
                 _spare.Add(part);
@@ -109,6 +120,21 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     }
 
     public async Task CommitAsync(string sha256, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CompleteAsync(sha256, cancellationToken);
+        }
+        catch (AmazonS3Exception e)
+        {
+            throw Failure(e);
+        }
+    }
+
+    // The service's own words: a message alone may be empty (Ceph RGW sends none for NoSuchBucket).
+    WsdException Failure(AmazonS3Exception e) => S3ObjectStore.Failure("upload", new ObjectLocation(_bucket, _key), e);
+
+    async Task CompleteAsync(string sha256, CancellationToken cancellationToken)
     {
         if (_uploadId is null)
         {

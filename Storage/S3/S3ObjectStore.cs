@@ -140,7 +140,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     internal static WsdException Failure(string what, ObjectLocation location, AmazonS3Exception e) =>
         new(e.StatusCode == HttpStatusCode.NotFound ? ErrorCode.NotFound : ErrorCode.Unavailable,
-            $"cannot {what} {location.Qualified}: {e.ErrorCode ?? e.StatusCode.ToString()} {e.Message}", e);
+            $"cannot {what} {location.Qualified}: {e.ErrorCode ?? e.StatusCode.ToString()} {e.Message}".TrimEnd(), e);
 
     static string Secret(string inline, string file) => file.Length > 0 ? File.ReadAllText(file).Trim() : inline;
 

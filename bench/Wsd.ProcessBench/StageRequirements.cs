@@ -44,8 +44,10 @@ static class StageRequirements
             case "storage":
                 File(aot, "./build.sh build");
                 Tool("tar", "tar");
-                File(StorageBench.S3rverPath(root), "s3rver 3.7.1 from npm, which ./build.sh bench installs");
-                Tool("node", "nodejs, which s3rver runs on");
+                File(StorageBench.ClusterScript(root), "the Ceph cluster script");
+                Tool("ceph-mon", "ceph-mon");
+                Tool("ceph-osd", "ceph-osd");
+                Tool("radosgw", "radosgw");
                 break;
             case "iws":
                 Root();

@@ -10,33 +10,49 @@ using Wsd.Api.WsDaemon;
 namespace Wsd.ProcessBench;
 
 /// <summary>
-/// Backup to and restore from a local S3-compatible server (s3rver) of a generated workspace,
-/// beside the same server's throughput for one sequential PUT and GET of an archive of the same
-/// tree with the same SDK, in the same run; and the daemon's peak RSS.
+/// Backup to and restore from a Ceph RADOS Gateway on loopback (a throwaway single-node cluster
+/// from tests/rgw/cluster.sh, the one the tests use) of a generated workspace, beside the same
+/// gateway's throughput for one sequential PUT and GET of an archive of the same tree with the
+/// same SDK, in the same run; and the daemon's peak RSS.
 /// </summary>
 static class StorageBench
 {
     const string Bucket = "wsd-bench";
+    const string AccessKey = "WSDBENCHACCESSKEY0001";
+    const string SecretKey = "wsd-bench-secret-key-not-for-production";
 
-    /// <summary>Where <c>./build.sh deps</c> and <c>./build.sh bench</c> install s3rver.</summary>
-    public static string S3rverPath(string root) => Path.Combine(root, ".tools", "node_modules", ".bin", "s3rver");
+    /// <summary>The script that starts and stops the cluster.</summary>
+    public static string ClusterScript(string root) => Path.Combine(root, "tests", "rgw", "cluster.sh");
 
     public static async Task RunAsync(string root, long sizeMiB, int smallFiles, Report report)
     {
-        string s3rver = S3rverPath(root);
         string work = Directory.CreateTempSubdirectory("wsd-storage-bench-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)0x1ED);
         bool tmpfs = Sh($"mount -t tmpfs -o size={sizeMiB * 8 + 2048}m wsd-bench {work}") == 0;
-        Process? server = null, daemon = null;
+        string cluster = Path.Combine(work, "rgw");
+        Process? daemon = null;
         try
         {
             int s3Port = Daemon.FreePort(), servicePort = Daemon.FreePort(), healthPort = Daemon.FreePort();
-            server = Process.Start(new ProcessStartInfo(s3rver, ["-d", $"{work}/s3", "-a", "127.0.0.1", "-p", s3Port.ToString(), "--silent", "--configure-bucket", Bucket]) { UseShellExecute = false })!;
+            // The OSD keeps objects in RAM: the backup and the peer's object, with room to spare.
+            long memstoreGiB = Math.Max(8, sizeMiB * 4 / 1024 + 2);
+            var started = Stopwatch.StartNew();
+            Cluster(root, memstoreGiB, "start", cluster, s3Port.ToString());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Ceph RGW serving on 127.0.0.1:{s3Port} after {started.Elapsed.TotalSeconds:F1} s"));
+            string endpoint = $"http://127.0.0.1:{s3Port}";
+            using var s3 = new AmazonS3Client(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
+            {
+                ServiceURL = endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", Timeout = TimeSpan.FromMinutes(10),
+                // As the daemon sends them: no checksums beyond what S3 requires.
+                RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+                ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            });
+            await s3.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
             string config = Path.Combine(work, "wsd.json");
             await File.WriteAllTextAsync(config, $$"""
                 { "service": { "address": "127.0.0.1:{{servicePort}}" }, "health": { "address": "127.0.0.1:{{healthPort}}" },
                   "content": { "workingArea": "{{work}}/area", "storage": { "kind": "s3", "s3": {
-                    "endpoint": "http://127.0.0.1:{{s3Port}}", "bucket": "{{Bucket}}", "accessKey": "S3RVER", "secretKey": "S3RVER" } } } }
+                    "endpoint": "{{endpoint}}", "bucket": "{{Bucket}}", "accessKey": "{{AccessKey}}", "secretKey": "{{SecretKey}}" } } } }
                 """);
             daemon = Daemon.Aot(root).Start(work, config);
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{servicePort}");
@@ -46,7 +62,7 @@ static class StorageBench
             await client.InitWorkspaceAsync(BenchClient.Empty("bench-0"));
             string content = Path.Combine(work, "area", "bench-0");
             var (files, bytes) = TreeGenerator.Create(Path.Combine(content, "tree"), sizeMiB << 20, smallFiles);
-            Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB; s3rver 3.7.1 on loopback, data on {(tmpfs ? "tmpfs" : "the working disk")}");
+            Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB; {RgwVersion()} on loopback (memstore), workspaces on {(tmpfs ? "tmpfs" : "the working disk")}");
 
             double backup = await BenchClient.Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
             double restore = await BenchClient.Time(() => client.InitWorkspaceAsync(BenchClient.Empty("bench-1", meta: "bench-0")).ResponseAsync);
@@ -56,8 +72,6 @@ static class StorageBench
             string archive = Path.Combine(work, "peer.tar");
             Sh($"tar -cf {archive} -C {content} .");
             long archiveBytes = new FileInfo(archive).Length;
-            using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"),
-                new AmazonS3Config { ServiceURL = $"http://127.0.0.1:{s3Port}", ForcePathStyle = true, AuthenticationRegion = "us-east-1", Timeout = TimeSpan.FromMinutes(10) });
             double put = await BenchClient.Time(async () =>
             {
                 await using var file = File.OpenRead(archive);
@@ -79,23 +93,47 @@ static class StorageBench
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"daemon peak RSS through both: {peak / 1048576.0:F1} MiB (archive {archiveBytes / 1e6:N0} MB)"));
             string Seconds(double s) => string.Create(CultureInfo.InvariantCulture, $"{s:F2} s");
-            report.Add("daemon, S3 (s3rver)", "backup (archive, SHA-256, multipart, publish)", Seconds(backup), "one PUT of the same bytes", Seconds(put), backup / put);
-            report.Add("daemon, S3 (s3rver)", "init from that backup", Seconds(restore), "one GET of the same bytes", Seconds(get), restore / get);
+            report.Add("daemon, S3 (Ceph RGW)", "backup (archive, SHA-256, multipart, publish)", Seconds(backup), "one PUT of the same bytes", Seconds(put), backup / put);
+            report.Add("daemon, S3 (Ceph RGW)", "init from that backup", Seconds(restore), "one GET of the same bytes", Seconds(get), restore / get);
         }
         finally
         {
-            foreach (var process in new[] { daemon, server })
+            if (daemon is { HasExited: false })
             {
-                if (process is { HasExited: false })
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
+                daemon.Kill(entireProcessTree: true);
+                await daemon.WaitForExitAsync();
             }
+            if (Directory.Exists(cluster))
+                Cluster(root, 0, "stop", cluster); // before the unmount: the daemons' logs and sockets are on it
             if (tmpfs)
                 Sh($"umount {work}");
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    // tests/rgw/cluster.sh; its watchdog stops the cluster should this process die first.
+    static void Cluster(string root, long memstoreGiB, params string[] args)
+    {
+        var start = new ProcessStartInfo(ClusterScript(root), args) { UseShellExecute = false, RedirectStandardOutput = true };
+        start.Environment["RGW_ACCESS_KEY"] = AccessKey;
+        start.Environment["RGW_SECRET_KEY"] = SecretKey;
+        start.Environment["RGW_OWNER_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        if (memstoreGiB > 0)
+            start.Environment["RGW_MEMSTORE_GIB"] = memstoreGiB.ToString(CultureInfo.InvariantCulture);
+        using var process = Process.Start(start)!;
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"tests/rgw/cluster.sh {string.Join(' ', args)} failed ({process.ExitCode}); its logs are in {args[1]}/log");
+    }
+
+    // "ceph version 16.2.15 (...) pacific (stable)" → "Ceph RGW 16.2.15".
+    static string RgwVersion()
+    {
+        using var process = Process.Start(new ProcessStartInfo("radosgw", ["--version"]) { UseShellExecute = false, RedirectStandardOutput = true })!;
+        string[] words = process.StandardOutput.ReadToEnd().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        process.WaitForExit();
+        return words.Length > 2 ? $"Ceph RGW {words[2]}" : "Ceph RGW";
     }
 
     static int Sh(string command)

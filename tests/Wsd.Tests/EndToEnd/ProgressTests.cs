@@ -10,7 +10,7 @@ namespace Wsd.Tests.EndToEnd;
 /// <c>script</c>) and print only their JSON line when piped; the daemon's <c>/progress</c> shows
 /// running content work.
 /// </summary>
-public class ProgressTests
+public class ProgressTests(CephRgw rgw)
 {
     // Runs a shell command on a pseudo-terminal; answers everything the terminal showed.
     static async Task<string> OnTerminal(string workingDirectory, string command)
@@ -66,7 +66,7 @@ public class ProgressTests
     public async Task ClientShowsTheDaemonsProgressWhileABackupHangsAndProgressListsIt()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         await using var proxy = new FaultProxy(s3.Port);
         await using var daemon = await DaemonProcess.StartAsync(dir, config =>
         {

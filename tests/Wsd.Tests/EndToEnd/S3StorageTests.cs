@@ -5,8 +5,8 @@ using Wsd.Tests.Support;
 
 namespace Wsd.Tests.EndToEnd;
 
-/// <summary>The s3 storage kind through the AOT binary against a real S3-compatible server on loopback.</summary>
-public class S3StorageTests
+/// <summary>The s3 storage kind through the AOT binary against Ceph RGW on loopback, a bucket per test.</summary>
+public class S3StorageTests(CephRgw rgw)
 {
     static InitWorkspaceRequest Empty(string id, string meta) => new()
     {
@@ -16,7 +16,7 @@ public class S3StorageTests
     };
 
     /// <summary>A daemon with its working area in <paramref name="area"/>, storing to <paramref name="s3"/>; <paramref name="tweak"/> edits the s3 section.</summary>
-    static Task<DaemonProcess> Daemon(TempDirectory dir, S3Server s3, string area, Action<System.Text.Json.Nodes.JsonNode>? tweak = null) =>
+    static Task<DaemonProcess> Daemon(TempDirectory dir, RgwBucket s3, string area, Action<System.Text.Json.Nodes.JsonNode>? tweak = null) =>
         DaemonProcess.StartAsync(dir, config =>
         {
             config["content"]!["workingArea"] = dir.Combine(area);
@@ -29,7 +29,7 @@ public class S3StorageTests
     public async Task AWorkspaceBackedUpOnOneNodeIsRestoredOnAnother()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         byte[] data = SampleTree.Pattern(12 << 20); // three 5 MiB parts (the last one short)
 
         await using (var nodeA = await Daemon(dir, s3, "node-a"))
@@ -54,7 +54,7 @@ public class S3StorageTests
     public async Task SnapshotsCarryTheBucketAndAMissingOneIsNotFound()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         await using var daemon = await Daemon(dir, s3, "area");
         var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
@@ -71,10 +71,10 @@ public class S3StorageTests
         {
             Id = "ws-3",
             Metadata = new WorkspaceMetadata { Owner = "user-2", MetaId = "meta-3" },
-            Initializer = new WorkspaceInitializer { Snapshot = new SnapshotInitializer { Snapshot = $"user-1/workspaces/meta-1/snapshot-1.tar@{S3Server.Bucket}" } },
+            Initializer = new WorkspaceInitializer { Snapshot = new SnapshotInitializer { Snapshot = $"user-1/workspaces/meta-1/snapshot-1.tar@{s3.Name}" } },
         }));
 
-        Assert.EndsWith($".tar@{S3Server.Bucket}", snapshot.Url);
+        Assert.EndsWith($".tar@{s3.Name}", snapshot.Url);
         Assert.Equal("snap", File.ReadAllText(dir.Combine("area", "ws-2", "f")));
         Assert.Equal((StatusCode.NotFound, "cannot find snapshot"), (missing.StatusCode, missing.Status.Detail));
     }
@@ -83,7 +83,7 @@ public class S3StorageTests
     public async Task ATamperedObjectIsDataLoss()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         await using var daemon = await Daemon(dir, s3, "area");
         var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
@@ -91,14 +91,7 @@ public class S3StorageTests
         await client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-1", Backup = true });
 
         // Rot inside the stored object: same size, same ETag on record, different bytes.
-        string stored = Directory.EnumerateFiles(s3.Directory, "*", SearchOption.AllDirectories)
-            .Where(f => f.Contains("full.tar") && !f.EndsWith(".json"))
-            .OrderByDescending(f => new FileInfo(f).Length).First();
-        using (var file = File.OpenWrite(stored))
-        {
-            file.Position = 4096;
-            file.Write(new byte[64]);
-        }
+        await rgw.OverwriteStoredBytesAsync(s3, Wsd.Storage.ObjectNames.Key("user-1", "meta-1", Wsd.Storage.ObjectNames.Backup), 4096, new byte[64]);
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.InitWorkspaceAsync(Empty("ws-2", "meta-1")));
 
         Assert.Equal(StatusCode.DataLoss, e.StatusCode);
@@ -110,7 +103,7 @@ public class S3StorageTests
     public async Task AnUploadCutMidwayLeavesThePreviousBackupIntact()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         await using var proxy = new FaultProxy(s3.Port);
         await using var daemon = await Daemon(dir, s3, "area", s3Section =>
         {
@@ -147,7 +140,7 @@ public class S3StorageTests
     public async Task ServerErrorsAndTimeoutsFailTheBackupClearly(FaultProxy.Fault fault, string expected)
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         await using var proxy = new FaultProxy(s3.Port);
         await using var daemon = await Daemon(dir, s3, "area", s3Section =>
         {
@@ -177,7 +170,7 @@ public class S3StorageTests
     public async Task AMissingBucketIsAClearError()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
+        var s3 = await rgw.NewBucketAsync();
         await using var daemon = await Daemon(dir, s3, "area", s3Section =>
         {
             s3Section["bucket"] = "no-such-bucket";
@@ -188,24 +181,30 @@ public class S3StorageTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-1" }));
 
         Assert.Equal(StatusCode.DataLoss, e.StatusCode);
-        Assert.Contains("bucket does not exist", e.Status.Detail);
+        Assert.Contains("full.tar@no-such-bucket: NoSuchBucket", e.Status.Detail);
     }
 
     [Fact]
-    public async Task AServerThatIsGoneFailsTheBackupAndKeepsTheWorkspace()
+    public async Task AServerThatIsGoneFailsTheBackupAndKeepsTheWorkspaceAndTheDisposeSucceedsOnceItIsBack()
     {
         using var dir = new TempDirectory();
-        await using var s3 = await S3Server.StartAsync(dir.Combine("s3"));
-        await using var daemon = await Daemon(dir, s3, "area");
+        var s3 = await rgw.NewBucketAsync();
+        await using var gateway = await rgw.OwnGatewayAsync(); // killed below: the other tests keep the shared one
+        await using var daemon = await Daemon(dir, gateway.Serving(s3), "area");
         var client = daemon.Content;
         await client.InitWorkspaceAsync(Empty("ws-1", "meta-1"));
         File.WriteAllText(dir.Combine("area", "ws-1", "f"), "precious");
-        await s3.StopAsync();
+        await gateway.KillAsync();
 
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
             await client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-1", Backup = true }, deadline: DateTime.UtcNow.AddMinutes(3)));
-
         Assert.Equal(StatusCode.DataLoss, e.StatusCode);
         Assert.Equal("precious", File.ReadAllText(dir.Combine("area", "ws-1", "f")));
+
+        await gateway.RestartAsync();
+        await client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-1", Backup = true }, deadline: DateTime.UtcNow.AddMinutes(3));
+        await using var other = await Daemon(dir, s3, "other-node");
+        await other.Content.InitWorkspaceAsync(Empty("ws-2", "meta-1"));
+        Assert.Equal("precious", File.ReadAllText(dir.Combine("other-node", "ws-2", "f")));
     }
 }

@@ -9,43 +9,45 @@ using Wsd.Tests.Support;
 
 namespace Wsd.Tests.Storage;
 
-/// <summary>The s3 store in-process against s3rver on loopback: what a multipart upload leaves, and when.</summary>
-public sealed class S3ObjectStoreTests : IAsyncLifetime
+/// <summary>The s3 store in-process against Ceph RGW on loopback: what a multipart upload leaves, and when.</summary>
+public sealed class S3ObjectStoreTests(CephRgw rgw) : IAsyncLifetime
 {
-    readonly TempDirectory _dir = new();
-    S3Server _server = null!;
+    RgwBucket _bucket = null!;
     S3ObjectStore _store = null!;
     AmazonS3Client _plain = null!;
-    readonly ObjectLocation _backup = new(S3Server.Bucket, ObjectNames.Key("user-1", "ws-1", ObjectNames.Backup));
+    ObjectLocation _backup;
 
     public async ValueTask InitializeAsync()
     {
-        _server = await S3Server.StartAsync(_dir.Combine("s3"));
-        _store = new S3ObjectStore(new S3StorageConfig
-        {
-            Endpoint = _server.Endpoint, Bucket = S3Server.Bucket, AccessKey = S3Server.Key, SecretKey = S3Server.Key,
-            PartSizeMiB = 5, ParallelParts = 2, RequestTimeout = TimeSpan.FromSeconds(20),
-        });
-        _plain = new AmazonS3Client(new BasicAWSCredentials(S3Server.Key, S3Server.Key), new AmazonS3Config { ServiceURL = _server.Endpoint, ForcePathStyle = true });
+        _bucket = await rgw.NewBucketAsync();
+        _store = new S3ObjectStore(_bucket.StoreConfig());
+        _plain = _bucket.Client();
+        _backup = new ObjectLocation(_bucket.Name, ObjectNames.Key("user-1", "ws-1", ObjectNames.Backup));
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _plain.Dispose();
         _store.Dispose();
-        await _server.DisposeAsync();
-        _dir.Dispose();
+        return ValueTask.CompletedTask;
     }
 
-    // s3rver keeps the parts of an unfinished multipart upload as files under "<bucket>/._S3rver_uploads/<id>/".
-    string[] PartsOnServer() => Directory.Exists(_dir.Combine("s3", S3Server.Bucket))
-        ? Directory.EnumerateFiles(_dir.Combine("s3", S3Server.Bucket), "*", SearchOption.AllDirectories)
-            .Where(f => f.Contains("uploads") && int.TryParse(Path.GetFileName(f), out _)).ToArray()
-        : [];
+    /// <summary>The parts the service holds of multipart uploads not completed (nor aborted) yet.</summary>
+    async Task<List<int>> UnfinishedParts()
+    {
+        var parts = new List<int>();
+        var uploads = await _plain.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket.Name });
+        foreach (var upload in uploads.MultipartUploads ?? [])
+        {
+            var listed = await _plain.ListPartsAsync(new ListPartsRequest { BucketName = _bucket.Name, Key = upload.Key, UploadId = upload.UploadId });
+            parts.AddRange(listed.Parts?.Select(p => p.PartNumber ?? 0) ?? []);
+        }
+        return parts;
+    }
 
     async Task<byte[]> RawObject()
     {
-        using var response = await _plain.GetObjectAsync(S3Server.Bucket, _backup.Key);
+        using var response = await _plain.GetObjectAsync(_bucket.Name, _backup.Key);
         using var bytes = new MemoryStream();
         await response.ResponseStream.CopyToAsync(bytes);
         return bytes.ToArray();
@@ -54,12 +56,12 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
     async Task PutMarkedForATrailer(byte[] content) =>
         await _plain.PutObjectAsync(new PutObjectRequest
         {
-            BucketName = S3Server.Bucket, Key = _backup.Key, InputStream = new MemoryStream(content), UseChunkEncoding = false,
+            BucketName = _bucket.Name, Key = _backup.Key, InputStream = new MemoryStream(content), UseChunkEncoding = false,
             Metadata = { ["wsd-digest"] = "trailer-v1" },
         });
 
     async Task<List<string>> Keys() =>
-        (await _plain.ListObjectsV2Async(new ListObjectsV2Request { BucketName = S3Server.Bucket })).S3Objects?.Select(o => o.Key).ToList() ?? [];
+        (await _plain.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket.Name })).S3Objects?.Select(o => o.Key).ToList() ?? [];
 
     [Fact]
     public async Task AMultipartUploadStreamsItsPartsAndAppearsWithItsDigestTrailerOnlyWhenCommitted()
@@ -71,16 +73,16 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         {
             await upload.Content.WriteAsync(data.AsMemory(0, 11 << 20));
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (PartsOnServer().Length < 2 && DateTime.UtcNow < deadline)
+            while ((await UnfinishedParts()).Count < 2 && DateTime.UtcNow < deadline)
                 await Task.Delay(50);
-            Assert.Equal(2, PartsOnServer().Length); // sent while the archive is still being written
+            Assert.Equal([1, 2], (await UnfinishedParts()).Order()); // sent while the archive is still being written
             Assert.Null(await _store.OpenReadAsync(_backup, default));
 
             await upload.Content.WriteAsync(data.AsMemory(11 << 20));
             await upload.CommitAsync(sha256, default);
         }
 
-        var head = await _plain.GetObjectMetadataAsync(S3Server.Bucket, _backup.Key);
+        var head = await _plain.GetObjectMetadataAsync(_bucket.Name, _backup.Key);
         byte[] raw = await RawObject();
         await using var stored = await _store.OpenReadAsync(_backup, default);
         using var copy = new MemoryStream();
@@ -92,7 +94,8 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         Assert.Equal(data.Length, stored.Length);
         Assert.Equal(data, copy.ToArray()); // read without the trailer
         Assert.Equal([_backup.Key], await Keys()); // published where it was uploaded: no staging, no copy
-        Assert.Empty(PartsOnServer());
+        Assert.Empty(await UnfinishedParts());
+        Assert.EndsWith("-3\"", head.ETag); // one multipart object of three parts, not a copy
     }
 
     [Fact]
@@ -129,13 +132,13 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         Assert.Equal("previous", await reader.ReadToEndAsync());
         Assert.Equal(new string('a', 64), stored.Sha256);
         Assert.Equal([_backup.Key], await Keys());
-        // (s3rver answers AbortMultipartUpload with 405 and keeps the parts; S3 drops them.)
+        Assert.Empty(await UnfinishedParts()); // aborted, not left to a lifecycle rule
     }
 
     [Fact]
     public async Task AnObjectWithoutADigestReadsAsUnverified()
     {
-        await _plain.PutObjectAsync(new PutObjectRequest { BucketName = S3Server.Bucket, Key = _backup.Key, ContentBody = "from elsewhere", UseChunkEncoding = false });
+        await _plain.PutObjectAsync(new PutObjectRequest { BucketName = _bucket.Name, Key = _backup.Key, ContentBody = "from elsewhere", UseChunkEncoding = false });
 
         await using var stored = await _store.OpenReadAsync(_backup, default);
         Assert.NotNull(stored);
@@ -186,7 +189,7 @@ public sealed class S3ObjectStoreTests : IAsyncLifetime
         }
 
         Assert.Equal(log, await RawObject());
-        var head = await _plain.GetObjectMetadataAsync(S3Server.Bucket, _backup.Key);
+        var head = await _plain.GetObjectMetadataAsync(_bucket.Name, _backup.Key);
         Assert.DoesNotContain("x-amz-meta-wsd-digest", head.Metadata.Keys);
     }
 }
