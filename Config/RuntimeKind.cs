@@ -12,7 +12,4 @@ public enum RuntimeKind
     Containerd,
 }
 
-public sealed class RuntimeKindJsonConverter() : ChoiceJsonConverter<RuntimeKind>(("process", RuntimeKind.Process), ("containerd", RuntimeKind.Containerd))
-{
-    public static RuntimeKindJsonConverter Instance { get; } = new();
-}
+public sealed class RuntimeKindJsonConverter() : ChoiceJsonConverter<RuntimeKind>(("process", RuntimeKind.Process), ("containerd", RuntimeKind.Containerd));

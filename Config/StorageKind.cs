@@ -12,7 +12,4 @@ public enum StorageKind
     S3,
 }
 
-public sealed class StorageKindJsonConverter() : ChoiceJsonConverter<StorageKind>(("local", StorageKind.Local), ("s3", StorageKind.S3))
-{
-    public static StorageKindJsonConverter Instance { get; } = new();
-}
+public sealed class StorageKindJsonConverter() : ChoiceJsonConverter<StorageKind>(("local", StorageKind.Local), ("s3", StorageKind.S3));
