@@ -24,7 +24,7 @@ static class StorageBench
     /// <summary>The script that starts and stops the cluster.</summary>
     public static string ClusterScript(string root) => Path.Combine(root, "tests", "rgw", "cluster.sh");
 
-    public static async Task RunAsync(string root, long sizeMiB, int smallFiles, Report report)
+    public static async Task RunAsync(string root, int runs, long sizeMiB, int smallFiles, Report report)
     {
         string work = Directory.CreateTempSubdirectory("wsd-storage-bench-").FullName;
         File.SetUnixFileMode(work, (UnixFileMode)0x1ED);
@@ -34,8 +34,8 @@ static class StorageBench
         try
         {
             int s3Port = Daemon.FreePort(), servicePort = Daemon.FreePort(), healthPort = Daemon.FreePort();
-            // The OSD keeps objects in RAM: the backup and the peer's object, with room to spare.
-            long memstoreGiB = Math.Max(8, sizeMiB * 4 / 1024 + 2);
+            // The OSD keeps objects in RAM: the backup and the peer's object, and overwritten ones until the gateway collects them.
+            long memstoreGiB = Math.Max(8, sizeMiB * (runs + 3) / 1024 + 2);
             var started = Stopwatch.StartNew();
             Cluster(root, memstoreGiB, "start", cluster, s3Port.ToString());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Ceph RGW serving on 127.0.0.1:{s3Port} after {started.Elapsed.TotalSeconds:F1} s"));
@@ -64,37 +64,69 @@ static class StorageBench
             var (files, bytes) = TreeGenerator.Create(Path.Combine(content, "tree"), sizeMiB << 20, smallFiles);
             Console.WriteLine($"workspace: {files:N0} files, {bytes / 1e6:N0} MB; {RgwVersion()} on loopback (memstore), workspaces on {(tmpfs ? "tmpfs" : "the working disk")}");
 
-            double backup = await BenchClient.Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync);
-            double restore = await BenchClient.Time(() => client.InitWorkspaceAsync(BenchClient.Empty("bench-1", meta: "bench-0")).ResponseAsync);
-            long peak = BenchClient.Memory(daemon.Id, "VmHWM");
+            long idle = BenchClient.Memory(daemon.Id, "VmRSS");
 
             // The peer: the same bytes (a tar of the same tree) as one sequential PUT and GET with the same SDK.
             string archive = Path.Combine(work, "peer.tar");
             Sh($"tar -cf {archive} -C {content} .");
             long archiveBytes = new FileInfo(archive).Length;
-            double put = await BenchClient.Time(async () =>
-            {
-                await using var file = File.OpenRead(archive);
-                await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "peer.tar", InputStream = file, UseChunkEncoding = false });
-            });
-            double get = await BenchClient.Time(async () =>
-            {
-                using var response = await s3.GetObjectAsync(Bucket, "peer.tar");
-                await response.ResponseStream.CopyToAsync(Stream.Null);
-            });
+            string fetched = Path.Combine(work, "fetched.tar");
+            // wsd's own reader alone, into a file: what the download costs without the extractor.
+            using var store = new Wsd.Storage.S3.S3ObjectStore(new Wsd.Config.S3StorageConfig { Endpoint = endpoint, Bucket = Bucket, AccessKey = AccessKey, SecretKey = SecretKey });
+            var backupKey = new Wsd.Storage.ObjectLocation(Bucket, "bench/workspaces/bench-0/full.tar");
 
+            var times = new Dictionary<string, List<double>> { ["backup"] = [], ["put"] = [], ["restore"] = [], ["get"] = [], ["read"] = [] };
+            long uploadPeak = 0;
+            // Interleaved: each run does every operation once, so a slow spell of the machine hits both sides.
+            for (int run = 0; run < runs; run++)
+            {
+                times["backup"].Add(await BenchClient.Time(() => client.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "bench-0" }).ResponseAsync));
+                if (run == 0)
+                    uploadPeak = BenchClient.Memory(daemon.Id, "VmHWM");
+                times["put"].Add(await BenchClient.Time(async () =>
+                {
+                    await using var file = File.OpenRead(archive);
+                    await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = "peer.tar", InputStream = file, UseChunkEncoding = false });
+                }));
+                string restored = $"bench-r{run}";
+                times["restore"].Add(await BenchClient.Time(() => client.InitWorkspaceAsync(BenchClient.Empty(restored, meta: "bench-0")).ResponseAsync));
+                await client.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = restored });
+                times["get"].Add(await BenchClient.Time(async () =>
+                {
+                    using var response = await s3.GetObjectAsync(Bucket, "peer.tar");
+                    await using var file = File.Create(fetched);
+                    await response.ResponseStream.CopyToAsync(file);
+                }));
+                File.Delete(fetched);
+                times["read"].Add(await BenchClient.Time(async () =>
+                {
+                    await using var stored = await store.OpenReadAsync(backupKey, CancellationToken.None) ?? throw new InvalidOperationException("the backup is not there");
+                    await using var file = File.Create(fetched);
+                    await stored.Content.CopyToAsync(file);
+                }));
+                File.Delete(fetched);
+                Console.Error.WriteLine($"run {run + 1}/{runs} done");
+            }
+            long peak = BenchClient.Memory(daemon.Id, "VmHWM");
+
+            double Median(string what) => BenchClient.Percentile(times[what], 50);
+            string Cell(string what) => string.Create(CultureInfo.InvariantCulture,
+                $"{Median(what):F2} s ({times[what].Min():F2}-{times[what].Max():F2}), {archiveBytes / 1e6 / Median(what):F0} MB/s");
+            string Ratio(string wsd, string peer) => string.Create(CultureInfo.InvariantCulture,
+                $"{Median(wsd) / Median(peer):F2} ({Enumerable.Range(0, runs).Min(i => times[wsd][i] / times[peer][i]):F2}-{Enumerable.Range(0, runs).Max(i => times[wsd][i] / times[peer][i]):F2})");
             Console.WriteLine();
-            Console.WriteLine("| operation | wsd daemon | plain SDK, same server, same bytes | wsd/plain |");
+            Console.WriteLine($"Medians of {runs} interleaved runs (min-max); the ratio's range is of the runs' own ratios.");
+            Console.WriteLine("| operation | wsd | plain SDK, same server, same bytes | wsd/plain |");
             Console.WriteLine("|---|---|---|---|");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| upload: backup (archive + SHA-256 + multipart) vs sequential PUT | {backup:F2} s, {archiveBytes / 1e6 / backup:F0} MB/s | {put:F2} s, {archiveBytes / 1e6 / put:F0} MB/s | {backup / put:F2} |"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| download: init from backup (ranged GETs + verify + extract) vs sequential GET | {restore:F2} s, {archiveBytes / 1e6 / restore:F0} MB/s | {get:F2} s, {archiveBytes / 1e6 / get:F0} MB/s | {restore / get:F2} |"));
+            Console.WriteLine($"| upload: backup (archive + SHA-256 + multipart) vs one sequential PUT | {Cell("backup")} | {Cell("put")} | {Ratio("backup", "put")} |");
+            Console.WriteLine($"| download: init from backup (ranged GETs + SHA-256 + extract) vs one GET into a file | {Cell("restore")} | {Cell("get")} | {Ratio("restore", "get")} |");
+            Console.WriteLine($"| (diagnostic) wsd's ranged reader alone into a file vs one GET into a file | {Cell("read")} | {Cell("get")} | {Ratio("read", "get")} |");
             Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"daemon peak RSS through both: {peak / 1048576.0:F1} MiB (archive {archiveBytes / 1e6:N0} MB)"));
-            string Seconds(double s) => string.Create(CultureInfo.InvariantCulture, $"{s:F2} s");
-            report.Add("daemon, S3 (Ceph RGW)", "backup (archive, SHA-256, multipart, publish)", Seconds(backup), "one PUT of the same bytes", Seconds(put), backup / put);
-            report.Add("daemon, S3 (Ceph RGW)", "init from that backup", Seconds(restore), "one GET of the same bytes", Seconds(get), restore / get);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"daemon RSS: idle {idle / 1048576.0:F1} MiB; peak through one backup {uploadPeak / 1048576.0:F1} MiB (+{(uploadPeak - idle) / 1048576.0:F1} MiB for the upload); peak through all {peak / 1048576.0:F1} MiB (archive {archiveBytes / 1e6:N0} MB)"));
+            string Seconds(string what) => string.Create(CultureInfo.InvariantCulture, $"{Median(what):F2} s");
+            report.Add("daemon, S3 (Ceph RGW)", "backup (archive, SHA-256, multipart, publish)", Seconds("backup"), "one PUT of the same bytes", Seconds("put"), Median("backup") / Median("put"));
+            report.Add("daemon, S3 (Ceph RGW)", "init from that backup", Seconds("restore"), "one GET of the same bytes into a file", Seconds("get"), Median("restore") / Median("get"));
         }
         finally
         {
