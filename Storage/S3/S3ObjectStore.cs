@@ -65,11 +65,12 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         try
         {
             var listing = await _client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = location.Bucket, Prefix = location.Key }, cancellationToken);
-            foreach (var upload in listing.MultipartUploads ?? [])
+            // The prefix also lists longer keys; those are another object's, and so is what this daemon remembers of them.
+            foreach (var upload in (listing.MultipartUploads ?? []).Where(u => u.Key == location.Key))
             {
                 bool ours = _unaborted.TryRemove((upload.Key, upload.UploadId), out _);
                 bool old = upload.Initiated is { } initiated && DateTime.UtcNow - initiated.ToUniversalTime() > AbandonedAfter;
-                if (upload.Key == location.Key && (ours || old))
+                if (ours || old)
                     await _client.AbortMultipartUploadAsync(location.Bucket, upload.Key, upload.UploadId, cancellationToken);
             }
         }
