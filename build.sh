@@ -23,7 +23,7 @@ build_packages=(clang libc6-dev libssl-dev zlib1g-dev git ca-certificates)
 # sysctl for the networks made beside SetupPairVeths (and read back by the tests); Ceph's monitor,
 # OSD and RADOS Gateway for the S3 tests and the storage stage (tests/rgw/cluster.sh starts them
 # under a directory of its own, never as services).
-bench_packages=(tar time busybox-static iproute2 nftables procps ceph-mon ceph-osd radosgw)
+bench_packages=(tar time busybox-static iproute2 nftables procps ceph-mon ceph-osd radosgw openssl curl)
 # The tests only: bsdtar as a second archive reader, setfattr/getfattr, zstd, the kernel lab's
 # QEMU, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images; containerd and runc
 # for the containerd runtime provider's tests (started by the tests, never as a service).

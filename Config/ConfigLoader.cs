@@ -64,6 +64,8 @@ public static class ConfigLoader
             s3.AccessKeyFile = Path.GetFullPath(s3.AccessKeyFile);
         if (s3.SecretKeyFile.Length > 0)
             s3.SecretKeyFile = Path.GetFullPath(s3.SecretKeyFile);
+        if (s3.CaFile.Length > 0)
+            s3.CaFile = Path.GetFullPath(s3.CaFile);
         if (config.Service.Tls is { } tls)
         {
             tls.CertPath = Path.GetFullPath(tls.CertPath);

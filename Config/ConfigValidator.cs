@@ -73,6 +73,11 @@ public static class ConfigValidator
                 problems.Add("content.storage.s3: accessKey (or accessKeyFile) and secretKey (or secretKeyFile) are required");
             RequireFile(problems, "content.storage.s3.accessKeyFile", s3.AccessKeyFile);
             RequireFile(problems, "content.storage.s3.secretKeyFile", s3.SecretKeyFile);
+            RequireFile(problems, "content.storage.s3.caFile", s3.CaFile);
+            if (s3.CaFile.Length > 0 && File.Exists(s3.CaFile) && !HoldsPemCertificate(s3.CaFile))
+                problems.Add($"content.storage.s3.caFile: '{s3.CaFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+            if (s3.CaFile.Length > 0 && s3.Endpoint.Length > 0 && !s3.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+                problems.Add($"content.storage.s3.caFile: only trusted for an https endpoint, and '{s3.Endpoint}' is not one");
             if (s3.PartSizeMiB is < 5 or > 5120)
                 problems.Add("content.storage.s3.partSizeMiB: must be between 5 and 5120 (S3's part limits)");
             if (s3.MaxRetries is < 0 or > 20)
@@ -90,6 +95,20 @@ public static class ConfigValidator
         }
 
         return problems;
+    }
+
+    static bool HoldsPemCertificate(string path)
+    {
+        var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPemFile(path);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
+        return certificates.Count > 0;
     }
 
     static void RequireFile(List<string> problems, string key, string path)

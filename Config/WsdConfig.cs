@@ -134,6 +134,11 @@ public sealed class S3StorageConfig
     /// <summary>Files holding the keys; when set they win over the inline values (docs/compatibility.md#configuration-names).</summary>
     public string AccessKeyFile { get; set; } = "";
     public string SecretKeyFile { get; set; } = "";
+    /// <summary>
+    /// A PEM file of CA certificates trusted for an https endpoint besides the system's, for a
+    /// service with a private CA (README, "S3 storage").
+    /// </summary>
+    public string CaFile { get; set; } = "";
     /// <summary>Multipart part size; memory per upload is partSizeMiB × (parallelParts + 1).</summary>
     public int PartSizeMiB { get; set; } = 16;
     public int ParallelParts { get; set; } = 3;

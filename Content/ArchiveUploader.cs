@@ -26,7 +26,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
             {
                 return await UploadOnceAsync(contentDirectory, store, location, progress, cancellationToken);
             }
-            catch (Exception e) when (attempt < Attempts && e is IOException or HttpRequestException && !Linux.FilesystemFaults.IsFilesystemFault(e))
+            catch (Exception e) when (attempt < Attempts && StorageFaults.IsConnectionFault(e) && !Linux.FilesystemFaults.IsFilesystemFault(e))
             {
                 log.LogWarning("upload of {object} failed (attempt {attempt}), retrying: {error}", location.Qualified, attempt, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1 << (attempt - 1)), cancellationToken);

@@ -81,7 +81,8 @@ public sealed class WorkspaceInit(
             }
             throw answer switch
             {
-                WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted or ErrorCode.DeadlineExceeded } domain => domain,
+                // Unavailable: the store could not be read; nothing was kept, so the client may retry (docs/compatibility.md#content-initialization).
+                WsdException { Code: ErrorCode.NotFound or ErrorCode.DataLoss or ErrorCode.InvalidArgument or ErrorCode.ResourceExhausted or ErrorCode.DeadlineExceeded or ErrorCode.Unavailable } domain => domain,
                 _ when answer != e => answer,
                 _ => new WsdException(ErrorCode.FailedPrecondition, $"cannot initialize workspace: {reason}", e),
             };

@@ -34,6 +34,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     bool _committed;
 
     readonly bool _digestTrailer;
+    readonly bool _unsignedPayload;
     readonly Action<string>? _abortFailed;
 
     /// <param name="digestTrailer">
@@ -41,10 +42,15 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     /// Other content of more than one part is stored without its digest.
     /// </param>
     /// <param name="abortFailed">Told the upload ID when an abort could not reach the service, so that it can be ended later.</param>
+    /// <param name="unsignedPayload">
+    /// The body is sent as UNSIGNED-PAYLOAD: only over TLS, which already protects it on the way
+    /// (docs/storage-publishing.md, "Payload signing").
+    /// </param>
     public S3MultipartUpload(IAmazonS3 client, string bucket, string key, int partSize, int parallel, bool digestTrailer = true,
-        Action<string>? abortFailed = null)
+        Action<string>? abortFailed = null, bool unsignedPayload = false)
     {
         _digestTrailer = digestTrailer;
+        _unsignedPayload = unsignedPayload;
         _abortFailed = abortFailed;
         _client = client;
         _bucket = bucket;
@@ -80,7 +86,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         {
             _uploadId ??= Initiate();
         }
-        catch (AmazonS3Exception e)
+        catch (Exception e) when (S3Faults.IsServiceFault(e))
         {
             throw Failure(e);
         }
@@ -104,10 +110,11 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
                 {
                     BucketName = _bucket, Key = _key, UploadId = _uploadId, PartNumber = number, InputStream = body,
                     UseChunkEncoding = false, // signed whole, which every S3-compatible server understands
+                    DisablePayloadSigning = _unsignedPayload ? true : null,
                 });
                 return new PartETag(number, response.ETag);
             }
-            catch (AmazonS3Exception e)
+            catch (Exception e) when (S3Faults.IsServiceFault(e))
             {
                 throw Failure(e);
             }
@@ -125,21 +132,21 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         {
             await CompleteAsync(sha256, cancellationToken);
         }
-        catch (AmazonS3Exception e)
+        catch (Exception e) when (S3Faults.IsServiceFault(e))
         {
             throw Failure(e);
         }
     }
 
-    // The service's own words: a message alone may be empty (Ceph RGW sends none for NoSuchBucket).
-    WsdException Failure(AmazonS3Exception e) => S3ObjectStore.Failure("upload", new ObjectLocation(_bucket, _key), e);
+    WsdException Failure(Exception e) => S3Faults.Failure("upload", new ObjectLocation(_bucket, _key), e);
 
     async Task CompleteAsync(string sha256, CancellationToken cancellationToken)
     {
         if (_uploadId is null)
         {
             using var body = new MemoryStream(_buffer, 0, _filled, writable: false);
-            var put = new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false, ContentType = _digestTrailer ? "application/x-tar" : null };
+            var put = new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false,
+                DisablePayloadSigning = _unsignedPayload ? true : null, ContentType = _digestTrailer ? "application/x-tar" : null };
             DigestMetadata.Apply(put.Metadata, sha256);
             await _client.PutObjectAsync(put, cancellationToken);
             _committed = true;
@@ -178,6 +185,8 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         if (!disposing || _buffer.Length == 0)
             return;
         _buffer = [];
+        _spare.Clear();
+        LargeBufferRelease.Dropped();
         if (!_committed && _uploadId is not null)
         {
             try
@@ -192,7 +201,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
             {
                 _client.AbortMultipartUploadAsync(_bucket, _key, _uploadId).GetAwaiter().GetResult();
             }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception e) when (S3Faults.IsServiceFault(e) || e is OperationCanceledException)
             {
                 // An upload that cannot be aborted is never completed either: it stays invisible,
                 // and is aborted again before the next upload of this key.

@@ -21,9 +21,17 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(6);
     const int ReadRangeBytes = 8 << 20;
     const int ReadAhead = 4;
+    // The SDK writes request bodies in pieces of this size. Its default, 8 KiB, becomes 8 KiB TLS
+    // records and socket reads on the service: measured against RGW, that cost the gateway about
+    // half again as much CPU per byte as 64 KiB pieces (docs/platform.md#ceph-rgw-in-tests). Below
+    // 85,000 bytes, so the SDK's per-request buffer stays off the large-object heap.
+    const int TransferBufferBytes = 64 << 10;
 
     readonly AmazonS3Client _client;
     readonly S3StorageConfig _config;
+    // Bodies over TLS go unsigned: signing them is a second SHA-256 pass on this node and on the
+    // service for what TLS already protects (docs/storage-publishing.md, "Payload signing").
+    readonly bool _overTls;
 
     // Uploads of this daemon whose abort could not reach the service: (key, upload ID).
     readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string UploadId), byte> _unaborted = new();
@@ -40,7 +48,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             RetryMode = RequestRetryMode.Standard,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            BufferSize = TransferBufferBytes,
         };
+        if (config.CaFile.Length > 0)
+            s3.HttpClientFactory = new PrivateCaHttpClientFactory(config.CaFile);
+        _overTls = config.Endpoint.Length == 0 || config.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
         if (config.Endpoint.Length > 0)
             s3.ServiceURL = config.Endpoint;
         else
@@ -55,7 +67,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         RequireOwnBucket(location);
         await SweepAbandonedUploadsAsync(location, cancellationToken);
         return new S3MultipartUpload(_client, location.Bucket, location.Key, _config.PartSizeMiB << 20, _config.ParallelParts,
-            digestTrailer: content == ObjectContent.TarArchive, abortFailed: uploadId => _unaborted.TryAdd((location.Key, uploadId), 0));
+            digestTrailer: content == ObjectContent.TarArchive, abortFailed: uploadId => _unaborted.TryAdd((location.Key, uploadId), 0),
+            unsignedPayload: _overTls);
     }
 
     // Unfinished uploads cost storage until they are aborted. This daemon's own that failed to abort
@@ -74,7 +87,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
                     await _client.AbortMultipartUploadAsync(location.Bucket, upload.Key, upload.UploadId, cancellationToken);
             }
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
+        catch (Exception e) when (S3Faults.IsServiceFault(e))
         {
             // Tidying only; the upload itself reports what is wrong with the service or the bucket.
         }
@@ -92,9 +105,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         {
             return null;
         }
-        catch (AmazonS3Exception e)
+        catch (Exception e) when (S3Faults.IsServiceFault(e))
         {
-            throw Failure("look up", location, e);
+            throw S3Faults.Failure("look up", location, e);
         }
         long length = head.ContentLength;
         string? digest = DigestMetadata.Read(head.Metadata);
@@ -123,9 +136,9 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
                 }, cancellationToken);
                 await response.ResponseStream.ReadExactlyAsync(block, cancellationToken);
             }
-            catch (AmazonS3Exception e)
+            catch (Exception e) when (S3Faults.IsServiceFault(e))
             {
-                throw Failure("read the digest of", location, e);
+                throw S3Faults.Failure("read the digest of", location, e);
             }
             if (DigestTrailer.TryRead(block, head.ContentLength, out string sha256))
                 return sha256;
@@ -138,10 +151,6 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         if (location.Bucket != Bucket)
             throw new WsdException(ErrorCode.NotFound, $"bucket \"{location.Bucket}\" is not the configured bucket (\"{Bucket}\")");
     }
-
-    internal static WsdException Failure(string what, ObjectLocation location, AmazonS3Exception e) =>
-        new(e.StatusCode == HttpStatusCode.NotFound ? ErrorCode.NotFound : ErrorCode.Unavailable,
-            $"cannot {what} {location.Qualified}: {e.ErrorCode ?? e.StatusCode.ToString()} {e.Message}".TrimEnd(), e);
 
     static string Secret(string inline, string file) => file.Length > 0 ? File.ReadAllText(file).Trim() : inline;
 

@@ -57,16 +57,27 @@ sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, str
     // Range buffers are reused once consumed: memory stays at readAhead + 1 ranges for this read.
     async Task<byte[]> FetchAsync(long start, long end)
     {
-        using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, EtagToMatch = etag, ByteRange = new ByteRange(start, end) });
-        var data = _spare.TryTake(out var spare) ? spare : new byte[rangeBytes];
-        await response.ResponseStream.ReadExactlyAsync(data.AsMemory(0, (int)(end - start + 1)));
-        return data;
+        try
+        {
+            using var response = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, EtagToMatch = etag, ByteRange = new ByteRange(start, end) });
+            var data = _spare.TryTake(out var spare) ? spare : new byte[rangeBytes];
+            await response.ResponseStream.ReadExactlyAsync(data.AsMemory(0, (int)(end - start + 1)));
+            return data;
+        }
+        catch (Exception e) when (S3Faults.IsServiceFault(e))
+        {
+            throw S3Faults.Failure("read", new ObjectLocation(bucket, key), e);
+        }
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && _current is not [])
+        {
             _current = [];
+            _spare.Clear();
+            LargeBufferRelease.Dropped();
+        }
         base.Dispose(disposing);
     }
 

@@ -8,6 +8,8 @@
 #                                          serving S3 on 127.0.0.1:PORT, and the S3 user; MON_PORT is
 #                                          picked when not given
 #   cluster.sh gateway DIR PORT            one more radosgw on PORT, against the same cluster
+#   cluster.sh tls-gateway DIR PORT        one more radosgw serving HTTPS on PORT, its certificate (for
+#                                          127.0.0.1, self-signed, made once) in DIR/tls/cert.pem
 #   cluster.sh kill DIR PORT               kill -9 the gateway on PORT (for fault tests)
 #   cluster.sh restart DIR PORT            (kill it if it runs and) start that gateway again, wait until it serves
 #   cluster.sh stop DIR                    kill -9 every daemon of the cluster (its data is in RAM, and
@@ -27,7 +29,7 @@ self=$(readlink -f "${BASH_SOURCE[0]}")
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
-usage() { sed -n '7,15p' "$self" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '7,17p' "$self" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # The config every daemon and tool reads. Ceph expands $name itself, so each daemon gets its own
 # log, admin socket and pid file. The timings at the end are what make it quick and fault tests
@@ -100,16 +102,40 @@ serving() {
   ) 2>/dev/null
 }
 
+# The same over TLS, trusting only the cluster's own certificate.
+serving_tls() {
+  [[ $(curl -s -o /dev/null -m 5 -w '%{http_code}' --cacert "$2/tls/cert.pem" "https://127.0.0.1:$1/") == 200 ]]
+}
+
 pid_of() { [ -s "$1/run/$2.pid" ] && cat "$1/run/$2.pid"; }
 
+# A key and a self-signed certificate for 127.0.0.1, made once per cluster; clients trust it alone.
+make_certificate() {
+  local dir=$1
+  [ -s "$dir/tls/cert.pem" ] && return
+  command -v openssl >/dev/null || die "openssl is missing (./build.sh deps installs it)"
+  mkdir -p "$dir/tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" 2>>"$dir/log/setup.log" || die "openssl could not make a certificate; see $dir/log/setup.log"
+}
+
+# A gateway on PORT; one started with TLS is restarted with TLS (DIR/tls/PORT marks it).
 start_gateway() {
-  local dir=$1 port=$2 name=client.rgw.$2
+  local dir=$1 port=$2 tls=${3:-} name=client.rgw.$2 frontend
   [ -f "$dir/ceph.conf" ] || die "$dir holds no cluster"
+  [ -z "$tls" ] && [ -e "$dir/tls/$port" ] && tls=tls
+  frontend="beast endpoint=127.0.0.1:$port"
+  if [ -n "$tls" ]; then
+    command -v curl >/dev/null || die "curl is missing (./build.sh deps installs it)"
+    make_certificate "$dir"
+    touch "$dir/tls/$port"
+    frontend="beast ssl_endpoint=127.0.0.1:$port ssl_certificate=$dir/tls/cert.pem ssl_private_key=$dir/tls/key.pem"
+  fi
   rm -f "$dir/run/$name.pid"
-  radosgw -c "$dir/ceph.conf" --no-mon-config -n "$name" --rgw-frontends "beast endpoint=127.0.0.1:$port" >>"$dir/log/setup.log" 2>&1 ||
+  radosgw -c "$dir/ceph.conf" --no-mon-config -n "$name" --rgw-frontends "$frontend" >>"$dir/log/setup.log" 2>&1 ||
     die "radosgw $name did not start; see $dir/log/$name.log"
   local deadline=$((SECONDS + 60))
-  until serving "$port"; do
+  until if [ -n "$tls" ]; then serving_tls "$port" "$dir"; else serving "$port"; fi; do
     local pid; pid=$(pid_of "$dir" "$name" || true)
     if [ -n "$pid" ] && ! running "$pid" "$dir"; then die "radosgw $name exited; see $dir/log/$name.log"; fi
     ((SECONDS < deadline)) || die "radosgw $name is not serving on 127.0.0.1:$port after 60 s; see $dir/log/$name.log"
@@ -214,12 +240,17 @@ case "$command" in
     (($# == 3)) || usage
     if pid=$(pid_of "$dir" "client.rgw.$3") && running "$pid" "$dir"; then die "a gateway already serves port $3"; fi
     start_gateway "$dir" "$3"; echo "http://127.0.0.1:$3" ;;
+  tls-gateway)
+    (($# == 3)) || usage
+    if pid=$(pid_of "$dir" "client.rgw.$3") && running "$pid" "$dir"; then die "a gateway already serves port $3"; fi
+    start_gateway "$dir" "$3" tls; echo "https://127.0.0.1:$3" ;;
   kill) (($# == 3)) || usage; kill_gateway "$dir" "$3" ;;
   restart)
     (($# == 3)) || usage
     [ -f "$dir/log/client.rgw.$3.log" ] || die "no gateway was started on port $3 in $dir"
     if pid_of "$dir" "client.rgw.$3" >/dev/null; then kill_gateway "$dir" "$3"; fi
-    start_gateway "$dir" "$3"; echo "http://127.0.0.1:$3" ;;
+    start_gateway "$dir" "$3"
+    if [ -e "$dir/tls/$3" ]; then echo "https://127.0.0.1:$3"; else echo "http://127.0.0.1:$3"; fi ;;
   stop) (($# == 2)) || usage; stop "$dir" ;;
   # Internal: started by start when RGW_OWNER_PID is set; stops the cluster once that process is gone.
   watch)

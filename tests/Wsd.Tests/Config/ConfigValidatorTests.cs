@@ -53,6 +53,35 @@ public class ConfigValidatorTests
         Assert.Contains(problems, p => p.StartsWith("service.tls.certPath: file '/nonexistent/tls.crt' does not exist"));
     }
 
+    static void S3(WsdConfig config, string endpoint, string caFile)
+    {
+        config.Content.Storage.Kind = StorageKind.S3;
+        config.Content.Storage.S3 = new S3StorageConfig { Endpoint = endpoint, Bucket = "b", AccessKey = "a", SecretKey = "s", CaFile = caFile };
+    }
+
+    [Fact]
+    public void AnS3CaFileMustExistHoldCertificatesAndGoWithHttps()
+    {
+        using var dir = new Wsd.Tests.Support.TempDirectory();
+        string notPem = dir.Combine("ca.txt");
+        File.WriteAllText(notPem, "not a certificate\n");
+        string pem = dir.Combine("ca.pem");
+        using (var key = System.Security.Cryptography.ECDsa.Create())
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=test CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var ca = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(pem, ca.ExportCertificatePem());
+        }
+
+        Assert.Equal([$"content.storage.s3.caFile: file '{dir.Combine("none.pem")}' does not exist"],
+            Problems(c => S3(c, "https://s3.example:443", dir.Combine("none.pem"))));
+        Assert.Equal([$"content.storage.s3.caFile: '{notPem}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)"],
+            Problems(c => S3(c, "https://s3.example:443", notPem)));
+        Assert.Equal(["content.storage.s3.caFile: only trusted for an https endpoint, and 'http://s3.example:80' is not one"],
+            Problems(c => S3(c, "http://s3.example:80", pem)));
+        Assert.Empty(Problems(c => S3(c, "https://s3.example:443", pem)));
+    }
+
     [Fact]
     public void UnknownLogLevelListsTheValidOnes()
     {

@@ -16,14 +16,15 @@ public class S3StorageTests(CephRgw rgw)
     };
 
     /// <summary>A daemon with its working area in <paramref name="area"/>, storing to <paramref name="s3"/>; <paramref name="tweak"/> edits the s3 section.</summary>
-    static Task<DaemonProcess> Daemon(TempDirectory dir, RgwBucket s3, string area, Action<System.Text.Json.Nodes.JsonNode>? tweak = null) =>
+    static Task<DaemonProcess> Daemon(TempDirectory dir, RgwBucket s3, string area, Action<System.Text.Json.Nodes.JsonNode>? tweak = null,
+        IReadOnlyDictionary<string, string>? environment = null) =>
         DaemonProcess.StartAsync(dir, config =>
         {
             config["content"]!["workingArea"] = dir.Combine(area);
             var storage = s3.StorageConfig();
             tweak?.Invoke(storage["s3"]!);
             config["content"]!["storage"] = storage;
-        });
+        }, environment: environment);
 
     [Fact]
     public async Task AWorkspaceBackedUpOnOneNodeIsRestoredOnAnother()
@@ -206,5 +207,90 @@ public class S3StorageTests(CephRgw rgw)
         await using var other = await Daemon(dir, s3, "other-node");
         await other.Content.InitWorkspaceAsync(Empty("ws-2", "meta-1"));
         Assert.Equal("precious", File.ReadAllText(dir.Combine("other-node", "ws-2", "f")));
+    }
+
+    [Fact]
+    public async Task AWorkspaceBacksUpAndRestoresOverTlsTrustingAPrivateCaByCaFileOrSslCertFile()
+    {
+        using var dir = new TempDirectory();
+        var s3 = await rgw.NewBucketAsync();
+        await using var gateway = await rgw.OwnTlsGatewayAsync();
+        var overTls = gateway.Serving(s3);
+        byte[] data = SampleTree.Pattern(12 << 20); // three parts, sent unsigned over TLS
+
+        await using (var nodeA = await Daemon(dir, overTls, "node-a"))
+        {
+            await nodeA.Content.InitWorkspaceAsync(Empty("ws-a", "meta-1"));
+            File.WriteAllBytes(dir.Combine("node-a", "ws-a", "data.bin"), data);
+            await nodeA.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-a", Backup = true });
+        }
+        // The other node trusts it the process-wide way, through OpenSSL's variable, instead of caFile.
+        await using var nodeB = await Daemon(dir, overTls, "node-b", s3Section => s3Section["caFile"] = "",
+            new Dictionary<string, string> { ["SSL_CERT_FILE"] = gateway.CaFile! });
+        await nodeB.Content.InitWorkspaceAsync(Empty("ws-b", "meta-1"));
+
+        Assert.Equal(data, File.ReadAllBytes(dir.Combine("node-b", "ws-b", "data.bin")));
+        // What RGW stored is the archive with its trailer, whichever way it came.
+        using var plain = s3.Client();
+        var head = await plain.GetObjectMetadataAsync(s3.Name, "user-1/workspaces/meta-1/full.tar");
+        Assert.Equal("trailer-v1", head.Metadata["x-amz-meta-wsd-digest"]);
+    }
+
+    [Fact]
+    public async Task AServiceCertificateNobodyTrustsFailsTheInitSayingWhatToSet()
+    {
+        using var dir = new TempDirectory();
+        var s3 = await rgw.NewBucketAsync();
+        await using var gateway = await rgw.OwnTlsGatewayAsync();
+        await using var daemon = await Daemon(dir, gateway.Serving(s3), "area", s3Section => s3Section["caFile"] = "");
+
+        // The init looks for the workspace's own backup first, so it is the first to meet the certificate.
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await daemon.Content.InitWorkspaceAsync(Empty("ws-1", "meta-1"), deadline: DateTime.UtcNow.AddMinutes(2)));
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("user-1/workspaces/meta-1/full.tar", e.Status.Detail);
+        Assert.Contains("TLS certificate is not trusted", e.Status.Detail);
+        Assert.Contains("content.storage.s3.caFile", e.Status.Detail);
+        Assert.False(Directory.Exists(dir.Combine("area", "ws-1")));
+    }
+
+    [Fact]
+    public async Task AGatewayKilledMidRestoreFailsTheInitClearlyAndKeepsNothingOfIt()
+    {
+        using var dir = new TempDirectory();
+        var s3 = await rgw.NewBucketAsync();
+        byte[] data = SampleTree.Pattern(24 << 20);
+        await using (var nodeA = await Daemon(dir, s3, "node-a"))
+        {
+            await nodeA.Content.InitWorkspaceAsync(Empty("ws-a", "meta-1"));
+            File.WriteAllBytes(dir.Combine("node-a", "ws-a", "data.bin"), data);
+            await nodeA.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-a", Backup = true });
+        }
+        await using var gateway = await rgw.OwnGatewayAsync();
+        await using var proxy = new FaultProxy(gateway.Port)
+        {
+            ResponseBytesTrigger = 10 << 20, // a third of the way into the archive
+            OnResponseBytes = gateway.KillAsync,
+        };
+        await using var nodeB = await Daemon(dir, s3, "node-b", s3Section =>
+        {
+            s3Section["endpoint"] = $"http://127.0.0.1:{proxy.Port}";
+            s3Section["maxRetries"] = 1;
+        });
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await nodeB.Content.InitWorkspaceAsync(Empty("ws-b", "meta-1"), deadline: DateTime.UtcNow.AddMinutes(3)));
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("full.tar", e.Status.Detail);
+        Assert.False(Directory.Exists(dir.Combine("node-b", "ws-b")), "a half-restored workspace was kept");
+        var exists = await nodeB.Content.IsWorkspaceExistsAsync(new IsWorkspaceExistsRequest { Id = "ws-b" });
+        Assert.False(exists.Exists);
+
+        // Once the service is back the same init restores it whole.
+        await gateway.RestartAsync();
+        await nodeB.Content.InitWorkspaceAsync(Empty("ws-b", "meta-1"), deadline: DateTime.UtcNow.AddMinutes(3));
+        Assert.Equal(data, File.ReadAllBytes(dir.Combine("node-b", "ws-b", "data.bin")));
     }
 }

@@ -76,6 +76,19 @@ public sealed class CephRgw : IAsyncDisposable
     }
 
     /// <summary>
+    /// A radosgw of the test's own serving HTTPS, with a self-signed certificate for 127.0.0.1 that
+    /// only clients given its file trust (<see cref="RgwGateway.CaFile"/>).
+    /// </summary>
+    public async Task<RgwGateway> OwnTlsGatewayAsync()
+    {
+        await SharedPortAsync();
+        Assert.SkipWhen(!Tools.Exists("openssl") || !Tools.Exists("curl"), "openssl or curl not installed (./build.sh deps installs them): no certificate for a TLS gateway");
+        int port = FreePort.Next();
+        await RunScriptAsync(TimeSpan.FromMinutes(1), "tls-gateway", _directory, port.ToString());
+        return new RgwGateway(this, port, Path.Combine(_directory, "tls", "cert.pem"));
+    }
+
+    /// <summary>
     /// Overwrites bytes of a stored object inside RADOS, under the gateway: rot on the storage
     /// itself, so the object keeps its size, ETag and metadata. The bytes must lie in the object's
     /// head, the RADOS object "&lt;bucket marker&gt;_&lt;key&gt;" (its first 4 MiB: all of an object written in one PUT).
@@ -143,10 +156,10 @@ public sealed class CephRgw : IAsyncDisposable
     }
 }
 
-/// <summary>One test's bucket, reached through the gateway on <see cref="Port"/>.</summary>
-public sealed record RgwBucket(string Name, int Port)
+/// <summary>One test's bucket, reached through the gateway on <see cref="Port"/>, over TLS when <see cref="CaFile"/> is set.</summary>
+public sealed record RgwBucket(string Name, int Port, string? CaFile = null)
 {
-    public string Endpoint => $"http://127.0.0.1:{Port}";
+    public string Endpoint => CaFile is null ? $"http://127.0.0.1:{Port}" : $"https://127.0.0.1:{Port}";
 
     /// <summary>The daemon's storage section for this bucket.</summary>
     public JsonObject StorageConfig(int partSizeMiB = 5) => new()
@@ -160,6 +173,7 @@ public sealed record RgwBucket(string Name, int Port)
             ["secretKey"] = CephRgw.SecretKey,
             ["partSizeMiB"] = partSizeMiB,
             ["requestTimeout"] = "20s",
+            ["caFile"] = CaFile ?? "",
         },
     };
 
@@ -167,13 +181,14 @@ public sealed record RgwBucket(string Name, int Port)
     public Wsd.Config.S3StorageConfig StoreConfig() => new()
     {
         Endpoint = Endpoint, Bucket = Name, AccessKey = CephRgw.AccessKey, SecretKey = CephRgw.SecretKey,
-        PartSizeMiB = 5, ParallelParts = 2, RequestTimeout = TimeSpan.FromSeconds(20),
+        PartSizeMiB = 5, ParallelParts = 2, RequestTimeout = TimeSpan.FromSeconds(20), CaFile = CaFile ?? "",
     };
 
     /// <summary>A plain SDK client, for looking at the bucket beside the daemon.</summary>
     public AmazonS3Client Client() => new(new BasicAWSCredentials(CephRgw.AccessKey, CephRgw.SecretKey), new AmazonS3Config
     {
         ServiceURL = Endpoint,
+        HttpClientFactory = CaFile is null ? null : new Wsd.Storage.S3.PrivateCaHttpClientFactory(CaFile),
         ForcePathStyle = true,
         AuthenticationRegion = "us-east-1",
         // Ceph 16 predates the SDK's default request checksums (trailers in aws-chunked bodies).
@@ -187,16 +202,20 @@ public sealed class RgwGateway : IAsyncDisposable
 {
     readonly CephRgw _rgw;
 
-    internal RgwGateway(CephRgw rgw, int port)
+    internal RgwGateway(CephRgw rgw, int port, string? caFile = null)
     {
         _rgw = rgw;
         Port = port;
+        CaFile = caFile;
     }
 
     public int Port { get; }
 
+    /// <summary>The certificate of a gateway serving HTTPS; null for HTTP.</summary>
+    public string? CaFile { get; }
+
     /// <summary>The same bucket, reached through this gateway.</summary>
-    public RgwBucket Serving(RgwBucket bucket) => bucket with { Port = Port };
+    public RgwBucket Serving(RgwBucket bucket) => bucket with { Port = Port, CaFile = CaFile };
 
     /// <summary>kill -9, as a crash would.</summary>
     public Task KillAsync() => _rgw.RunScriptAsync(TimeSpan.FromSeconds(30), "kill", _rgw.Directory, Port.ToString());

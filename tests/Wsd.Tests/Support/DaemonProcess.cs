@@ -61,8 +61,12 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         };
     }
 
-    /// <summary>Starts the daemon with <paramref name="config"/> (or the default) and waits until /ready says 200.</summary>
-    public static async Task<DaemonProcess> StartAsync(TempDirectory dir, Action<JsonObject>? configure = null, bool waitReady = true)
+    /// <summary>
+    /// Starts the daemon with <paramref name="config"/> (or the default) and waits until /ready says 200;
+    /// <paramref name="environment"/> is added to the test process's own.
+    /// </summary>
+    public static async Task<DaemonProcess> StartAsync(TempDirectory dir, Action<JsonObject>? configure = null, bool waitReady = true,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var config = DefaultConfig(dir, out int servicePort, out int healthPort);
         configure?.Invoke(config);
@@ -82,6 +86,8 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         start.ArgumentList.Add("run");
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(configPath);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         return await LaunchAsync(start, servicePort, healthPort, configPath, waitReady);
     }
 

@@ -5,7 +5,8 @@ namespace Wsd.Tests.Support;
 
 /// <summary>
 /// A loopback TCP proxy in front of a server that can cut every connection once the client has
-/// sent a given number of bytes: an upload interrupted mid-way, as a network failure would.
+/// sent, or the server has answered, a given number of bytes: an upload or a download interrupted
+/// mid-way, as a network failure or a dying server would.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
@@ -34,6 +35,17 @@ public sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Client bytes after which all connections are cut; long.MaxValue for never.</summary>
     public long CutAfterBytes { get; set; } = long.MaxValue;
+
+    /// <summary>
+    /// Server bytes after which <see cref="OnResponseBytes"/> runs once (a download cut mid-way:
+    /// the test kills the server there), before they reach the client; then every connection is cut.
+    /// </summary>
+    public long ResponseBytesTrigger { get; set; } = long.MaxValue;
+
+    public Func<Task>? OnResponseBytes { get; set; }
+
+    long _received;
+    int _triggered;
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
@@ -89,6 +101,13 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 if (countsTowardsCut && Interlocked.Add(ref _sent, n) > CutAfterBytes)
                 {
+                    CutAll();
+                    return;
+                }
+                if (!countsTowardsCut && Interlocked.Add(ref _received, n) > ResponseBytesTrigger && Interlocked.Exchange(ref _triggered, 1) == 0)
+                {
+                    if (OnResponseBytes is { } action)
+                        await action();
                     CutAll();
                     return;
                 }

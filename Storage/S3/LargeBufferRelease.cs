@@ -1,0 +1,28 @@
+namespace Wsd.Storage.S3;
+
+/// <summary>
+/// Gives the memory of finished uploads' part buffers and reads' range buffers back to the system.
+/// They are large-object-heap arrays (megabytes each), which the GC collects only in a full
+/// collection; between a daemon's occasional backups it rarely runs one, so the garbage of each
+/// backup and restore piled up: a daemon that needed 150 MiB for one backup and one restore was
+/// measured at 340 MiB after three of each (docs/platform.md#ceph-rgw-in-tests). One full,
+/// compacting collection shortly after such buffers are dropped returns it: the daemon's own heap
+/// is a few MiB, so it pauses for milliseconds. Drops within a second share one collection.
+/// </summary>
+static class LargeBufferRelease
+{
+    static int _scheduled;
+
+    /// <summary>Called when an upload or a read lets go of its buffers.</summary>
+    public static void Dropped()
+    {
+        if (Interlocked.Exchange(ref _scheduled, 1) == 1)
+            return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Volatile.Write(ref _scheduled, 0);
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        });
+    }
+}
