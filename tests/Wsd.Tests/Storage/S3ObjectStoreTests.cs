@@ -136,6 +136,47 @@ public sealed class S3ObjectStoreTests(CephRgw rgw) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AGatewayKilledMidUploadLeavesThePreviousObjectAndTheNextUploadAbortsTheAbandonedOne()
+    {
+        await using var gateway = await rgw.OwnGatewayAsync();
+        var config = gateway.Serving(_bucket).StoreConfig();
+        config.MaxRetries = 1;
+        using var store = new S3ObjectStore(config);
+        await using (var first = await store.BeginUploadAsync(_backup, default))
+        {
+            await first.Content.WriteAsync("previous"u8.ToArray());
+            await first.CommitAsync(new string('a', 64), default);
+        }
+
+        var second = await store.BeginUploadAsync(_backup, default);
+        await second.Content.WriteAsync(SampleTree.Pattern((10 << 20) + 1)); // two parts sent, a third begun
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the parts reach the service
+        await gateway.KillAsync();
+        var e = await Assert.ThrowsAsync<Wsd.Errors.WsdException>(() => second.CommitAsync(new string('b', 64), default));
+        Assert.Equal(Wsd.Errors.ErrorCode.Unavailable, e.Code);
+        Assert.Contains($"cannot upload {_backup.Qualified}: the storage service cannot be reached", e.Message);
+        await second.DisposeAsync(); // its abort cannot reach the service either: the store remembers it
+
+        // Through the shared gateway: the previous object, and the unfinished upload beside it.
+        await using (var stored = await _store.OpenReadAsync(_backup, default))
+        {
+            using var reader = new StreamReader(stored!.Content);
+            Assert.Equal("previous", await reader.ReadToEndAsync());
+        }
+        var unfinished = await _plain.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket.Name });
+        Assert.Single(unfinished.MultipartUploads ?? []);
+
+        await gateway.RestartAsync();
+        await using (var third = await store.BeginUploadAsync(_backup, default))
+        {
+            await third.Content.WriteAsync("next"u8.ToArray());
+            await third.CommitAsync(new string('c', 64), default);
+        }
+        unfinished = await _plain.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = _bucket.Name });
+        Assert.Empty(unfinished.MultipartUploads ?? []); // aborted at once, not left for six hours
+    }
+
+    [Fact]
     public async Task AnObjectWithoutADigestReadsAsUnverified()
     {
         await _plain.PutObjectAsync(new PutObjectRequest { BucketName = _bucket.Name, Key = _backup.Key, ContentBody = "from elsewhere", UseChunkEncoding = false });
