@@ -35,6 +35,8 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
 
     readonly bool _digestTrailer;
     readonly bool _unsignedPayload;
+    readonly int _maxParts;
+    const int MaxParts = 10_000;
     readonly Action<string>? _abortFailed;
 
     /// <param name="digestTrailer">
@@ -46,9 +48,11 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     /// The body is sent as UNSIGNED-PAYLOAD: only over TLS, which already protects it on the way
     /// (docs/storage-publishing.md, "Payload signing").
     /// </param>
+    /// <param name="maxParts">S3's limit on the parts of one upload (10,000); lower only in tests.</param>
     public S3MultipartUpload(IAmazonS3 client, string bucket, string key, int partSize, int parallel, bool digestTrailer = true,
-        Action<string>? abortFailed = null, bool unsignedPayload = false)
+        Action<string>? abortFailed = null, bool unsignedPayload = false, int maxParts = MaxParts)
     {
+        _maxParts = maxParts;
         _digestTrailer = digestTrailer;
         _unsignedPayload = unsignedPayload;
         _abortFailed = abortFailed;
@@ -82,6 +86,10 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     // Called on the archive's writer thread: blocking here is the back-pressure that bounds memory.
     void SendPart()
     {
+        if (_parts.Count == _maxParts)
+            throw new WsdException(ErrorCode.FailedPrecondition,
+                $"cannot upload {new ObjectLocation(_bucket, _key).Qualified}: it is larger than {_maxParts:N0} parts of {_partSize >> 20} MiB, " +
+                $"the most one S3 upload may have; raise content.storage.s3.partSizeMiB");
         try
         {
             _uploadId ??= Initiate();
@@ -109,7 +117,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
                 var response = await _client.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = _bucket, Key = _key, UploadId = _uploadId, PartNumber = number, InputStream = body,
-                    UseChunkEncoding = false, // signed whole, which every S3-compatible server understands
+                    UseChunkEncoding = false, // one plain body, no aws-chunked framing: every S3-compatible server understands it
                     DisablePayloadSigning = _unsignedPayload ? true : null,
                 });
                 return new PartETag(number, response.ETag);

@@ -177,6 +177,20 @@ public sealed class S3ObjectStoreTests(CephRgw rgw) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnArchiveOfMorePartsThanS3AllowsFailsSayingWhatToRaiseAndLeavesNothing()
+    {
+        // S3's limit is 10,000 parts; two here take the same path.
+        await using (var upload = new S3MultipartUpload(_plain, _bucket.Name, _backup.Key, partSize: 5 << 20, parallel: 2, maxParts: 2))
+        {
+            var e = Assert.Throws<Wsd.Errors.WsdException>(() => upload.Write(SampleTree.Pattern(16 << 20)));
+            Assert.Equal($"cannot upload {_backup.Qualified}: it is larger than 2 parts of 5 MiB, the most one S3 upload may have; raise content.storage.s3.partSizeMiB", e.Message);
+        }
+
+        Assert.Empty(await Keys());
+        Assert.Empty(await UnfinishedParts());
+    }
+
+    [Fact]
     public async Task AnObjectWithoutADigestReadsAsUnverified()
     {
         await _plain.PutObjectAsync(new PutObjectRequest { BucketName = _bucket.Name, Key = _backup.Key, ContentBody = "from elsewhere", UseChunkEncoding = false });
