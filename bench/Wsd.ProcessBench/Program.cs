@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Wsd.ProcessBench;
 
 // usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]
+//        storage only: [--part-size-mib N] [--parallel-parts N] [--transports http,https]
 //        Wsd.ProcessBench sft-create DIR ARCHIVE | sft-extract ARCHIVE DIR   (the System.Formats.Tar peer)
 //        Wsd.ProcessBench generate-tree DIR MIB FILES                        (the benchmark's tree, to keep)
 if (args is ["sft-create" or "sft-extract", ..])
@@ -14,7 +15,7 @@ if (args is ["generate-tree", var treeRoot, var treeMiB, var treeFiles])
 }
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]");
+    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N] [--part-size-mib N] [--parallel-parts N] [--transports http,https]");
     return 2;
 }
 string root = args[0];
@@ -31,6 +32,17 @@ int Option(string name, int fallback)
 int? runsOption = rest.Contains("--runs") ? Option("--runs", 0) : null;
 int sizeMb = Option("--size-mb", 1024);
 int smallFiles = Option("--small-files", 50_000);
+// The storage stage's multipart settings (0: the daemon's defaults) and transports, to try an endpoint's best.
+var storageOptions = new StorageBenchOptions(Option("--part-size-mib", 0), Option("--parallel-parts", 0), TextOption("--transports", "http,https").Split(','));
+string TextOption(string name, string fallback)
+{
+    int at = rest.IndexOf(name);
+    if (at < 0 || at + 1 >= rest.Count)
+        return fallback;
+    string value = rest[at + 1];
+    rest.RemoveRange(at, 2);
+    return value;
+}
 var benches = rest.Count == 0 ? ["startup", "archive", "content", "storage"] : rest;
 string[] known = ["startup", "archive", "content", "storage", "iws", "veths"];
 // Every name is checked before anything runs: a typo found after an hour of measuring costs the hour.
@@ -44,7 +56,7 @@ Task Run(string bench, Report report) => bench switch
     "startup" => StartupBench.RunAsync(root, runsOption ?? 9, report),
     "archive" => ArchiveBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles, report),
     "content" => ContentBench.RunAsync(root, sizeMb, smallFiles, report),
-    "storage" => StorageBench.RunAsync(root, runsOption ?? 5, sizeMb, smallFiles, report),
+    "storage" => StorageBench.RunAsync(root, runsOption ?? 5, sizeMb, smallFiles, storageOptions, report),
     "iws" => IwsBench.RunAsync(root, runsOption ?? 200, report),
     "veths" => NetworkBench.RunAsync(root, runsOption ?? 50, report),
     _ => throw new UnreachableException($"'{bench}' passed the check of known names"),
