@@ -7,14 +7,15 @@ namespace Wsd.Storage.S3;
 /// backup and restore piled up: a daemon that needed 150 MiB for one backup and one restore was
 /// measured at 340 MiB after three of each (docs/platform.md#ceph-rgw-in-tests). One full,
 /// compacting collection shortly after such buffers are dropped returns it: the daemon's own heap
-/// is a few MiB, so it pauses for milliseconds. Drops within a second share one collection.
+/// is a few MiB, so it pauses for milliseconds. Drops within a second share one collection. One per
+/// store, shared by its uploads and reads.
 /// </summary>
-static class LargeBufferRelease
+sealed class LargeBufferRelease
 {
-    static int _scheduled;
+    int _scheduled;
 
     /// <summary>Called when an upload or a read lets go of its buffers.</summary>
-    public static void Dropped()
+    public void Dropped()
     {
         if (Interlocked.Exchange(ref _scheduled, 1) == 1)
             return;

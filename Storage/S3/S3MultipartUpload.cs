@@ -36,6 +36,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     readonly bool _digestTrailer;
     readonly bool _unsignedPayload;
     readonly int _maxParts;
+    readonly LargeBufferRelease? _release;
     const int MaxParts = 10_000;
     readonly Action<string>? _abortFailed;
 
@@ -49,9 +50,11 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
     /// (docs/storage-publishing.md, "Payload signing").
     /// </param>
     /// <param name="maxParts">S3's limit on the parts of one upload (10,000); lower only in tests.</param>
+    /// <param name="release">Told when the part buffers are let go, to give their memory back.</param>
     public S3MultipartUpload(IAmazonS3 client, string bucket, string key, int partSize, int parallel, bool digestTrailer = true,
-        Action<string>? abortFailed = null, bool unsignedPayload = false, int maxParts = MaxParts)
+        Action<string>? abortFailed = null, bool unsignedPayload = false, int maxParts = MaxParts, LargeBufferRelease? release = null)
     {
+        _release = release;
         _maxParts = maxParts;
         _digestTrailer = digestTrailer;
         _unsignedPayload = unsignedPayload;
@@ -194,7 +197,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
             return;
         _buffer = [];
         _spare.Clear();
-        LargeBufferRelease.Dropped();
+        _release?.Dropped();
         if (!_committed && _uploadId is not null)
         {
             try

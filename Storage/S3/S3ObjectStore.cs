@@ -35,6 +35,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     // Uploads of this daemon whose abort could not reach the service: (key, upload ID).
     readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string UploadId), byte> _unaborted = new();
+    readonly LargeBufferRelease _release = new();
 
     public S3ObjectStore(S3StorageConfig config)
     {
@@ -68,7 +69,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         await SweepAbandonedUploadsAsync(location, cancellationToken);
         return new S3MultipartUpload(_client, location.Bucket, location.Key, _config.PartSizeMiB << 20, _config.ParallelParts,
             digestTrailer: content == ObjectContent.TarArchive, abortFailed: uploadId => _unaborted.TryAdd((location.Key, uploadId), 0),
-            unsignedPayload: _overTls);
+            unsignedPayload: _overTls, release: _release);
     }
 
     // Unfinished uploads cost storage until they are aborted. This daemon's own that failed to abort
@@ -116,7 +117,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             digest = await ReadTrailerAsync(location, head, cancellationToken);
             length -= DigestTrailer.Size; // the archive is what comes before it
         }
-        var content = new S3RangedReadStream(_client, location.Bucket, location.Key, head.ETag, length, ReadRangeBytes, ReadAhead);
+        var content = new S3RangedReadStream(_client, location.Bucket, location.Key, head.ETag, length, ReadRangeBytes, ReadAhead, _release);
         return new StoredObject(content, length, digest);
     }
 

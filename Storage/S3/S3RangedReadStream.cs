@@ -9,7 +9,8 @@ namespace Wsd.Storage.S3;
 /// the extractor consumes the current one, in order. Each range is one request the SDK retries, of
 /// the object version <c>etag</c> names: one replaced meanwhile fails the read instead of mixing in.
 /// </summary>
-sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, string etag, long length, int rangeBytes, int readAhead) : Stream
+sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, string etag, long length, int rangeBytes, int readAhead,
+    LargeBufferRelease? release = null) : Stream
 {
     readonly Queue<Task<byte[]>> _pending = new();
     readonly ConcurrentBag<byte[]> _spare = [];
@@ -76,7 +77,7 @@ sealed class S3RangedReadStream(IAmazonS3 client, string bucket, string key, str
         {
             _current = [];
             _spare.Clear();
-            LargeBufferRelease.Dropped();
+            release?.Dropped();
         }
         base.Dispose(disposing);
     }
