@@ -11,11 +11,8 @@ namespace Wsd.Storage.Chunked;
 /// puts letters where a tar header keeps its octal checksum (bytes 148-155), so no tar archive can
 /// begin with it. Parsing trusts nothing: any deviation is <c>DATA_LOSS</c> naming what is wrong.
 /// </summary>
-public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkedManifest.Piece> Recipe)
+public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkRef> Recipe)
 {
-    /// <summary>One chunk of the recipe: its ID and its plain length.</summary>
-    public readonly record struct Piece(ChunkId Id, int Length);
-
     /// <summary>The most recipe chunks a manifest may name: a recipe of 64 GiB, far beyond any workspace's.</summary>
     public const int MaxRecipeChunks = 1 << 20;
 
@@ -34,8 +31,9 @@ public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkedMan
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"length {StreamLength}\n");
-        foreach (var piece in Recipe)
-            text.Append(CultureInfo.InvariantCulture, $"recipe {piece.Id} {piece.Length}\n");
+        foreach (var (pack, entry) in Recipe)
+            text.Append(CultureInfo.InvariantCulture,
+                $"recipe {entry.Id} {pack} {entry.Offset} {entry.StoredLength} {entry.PlainLength} {(entry.Compressed ? "zstd" : "plain")}\n");
         return [.. Preamble, .. Encoding.ASCII.GetBytes(text.ToString())];
     }
 
@@ -61,17 +59,23 @@ public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkedMan
         long length = lines[0].StartsWith("length ", StringComparison.Ordinal)
             && long.TryParse(lines[0].AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) ? parsed
             : throw Damaged(name, $"line 4 is \"{Shown(lines[0])}\", not \"length <bytes>\"");
-        var recipe = new Piece[lines.Length - 1];
+        var recipe = new ChunkRef[lines.Length - 1];
         for (int i = 1; i < lines.Length; i++)
         {
             string[] words = lines[i].Split(' ');
-            if (words is not ["recipe", { Length: 64 } hex, var count] || !IsLowerHex(hex)
-                || !int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int chunkLength) || chunkLength > PackFormat.MaxChunkBytes)
-                throw Damaged(name, $"line {i + 4} is \"{Shown(lines[i])}\", not \"recipe <64 hex digits> <bytes>\"");
-            recipe[i - 1] = new Piece(ChunkId.Read(Convert.FromHexString(hex)), chunkLength);
+            if (words is not ["recipe", { Length: 64 } id, { Length: 64 } pack, var offset, var stored, var plain, "zstd" or "plain"]
+                || !IsLowerHex(id) || !IsLowerHex(pack) || !Number(offset, long.MaxValue, out long at)
+                || !Number(stored, PackFormat.MaxChunkBytes * 2L, out long storedLength) || !Number(plain, PackFormat.MaxChunkBytes, out long plainLength)
+                || (words[6] == "plain" && storedLength != plainLength))
+                throw Damaged(name, $"line {i + 4} is \"{Shown(lines[i])}\", not \"recipe <chunk sha256> <pack sha256> <offset> <stored bytes> <plain bytes> zstd|plain\"");
+            recipe[i - 1] = new ChunkRef(ChunkId.Read(Convert.FromHexString(pack)),
+                new PackEntry(ChunkId.Read(Convert.FromHexString(id)), at, (int)storedLength, (int)plainLength, words[6] == "zstd"));
         }
         return new ChunkedManifest(length, recipe);
     }
+
+    static bool Number(string s, long max, out long value) =>
+        long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value <= max;
 
     static bool IsLowerHex(string s) => s.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 

@@ -31,12 +31,14 @@ public sealed class PackWriter : IDisposable
     public IReadOnlyList<PackEntry> Entries => _entries;
 
     /// <summary>Stores <paramref name="plain"/>, compressed when that saves at least a sixteenth of it.</summary>
-    public PackEntry Add(ReadOnlySpan<byte> plain)
+    public PackEntry Add(ReadOnlySpan<byte> plain) => Add(plain, ChunkId.Of(plain));
+
+    /// <summary>The same, for a caller that has hashed the chunk already (to look it up first).</summary>
+    public PackEntry Add(ReadOnlySpan<byte> plain, ChunkId id)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         if (plain.Length > PackFormat.MaxChunkBytes)
             throw new ArgumentOutOfRangeException(nameof(plain), plain.Length, $"a chunk holds at most {PackFormat.MaxChunkBytes} bytes");
-        var id = ChunkId.Of(plain);
         ReadOnlySpan<byte> stored = plain;
         bool compressed = false;
         if (_compressor is not null)

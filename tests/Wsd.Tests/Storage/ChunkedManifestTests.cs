@@ -7,7 +7,12 @@ namespace Wsd.Tests.Storage;
 public class ChunkedManifestTests
 {
     static readonly ChunkedManifest Sample = new(1_234_567_890,
-        [new(ChunkId.Of("first"u8), 16_000), new(ChunkId.Of("second"u8), 9)]);
+    [
+        new(ChunkId.Of("pack-1"u8), new PackEntry(ChunkId.Of("first"u8), 0, 9_000, 16_000, Compressed: true)),
+        new(ChunkId.Of("pack-2"u8), new PackEntry(ChunkId.Of("second"u8), 123_456, 9, 9, Compressed: false)),
+    ]);
+
+    const string Zeros = "0000000000000000000000000000000000000000000000000000000000000000";
 
     static WsdException Refused(string text) =>
         Assert.Throws<WsdException>(() => ChunkedManifest.Parse([.. ChunkedManifest.Preamble, .. Encoding.UTF8.GetBytes(text)], "user-1/workspaces/m/full.tar"));
@@ -45,10 +50,12 @@ public class ChunkedManifestTests
     [InlineData("length 12", "its last line is cut short")]
     [InlineData("length -1\n", "line 4 is \"length -1\", not \"length <bytes>\"")]
     [InlineData("size 12\n", "line 4 is \"size 12\"")]
-    [InlineData("length 12\nrecipe ABCD 5\n", "line 5 is \"recipe ABCD 5\", not \"recipe <64 hex digits> <bytes>\"")]
-    [InlineData("length 12\nrecipe 0000000000000000000000000000000000000000000000000000000000000000 99999999\n", "line 5")]
-    [InlineData("length 12\nrecipe 000000000000000000000000000000000000000000000000000000000000000G 5\n", "line 5")]
-    [InlineData("length 12\nrecipe 0000000000000000000000000000000000000000000000000000000000000000 5 extra\n", "line 5")]
+    [InlineData("length 12\nrecipe ABCD 5\n", "line 5 is \"recipe ABCD 5\", not \"recipe <chunk sha256> <pack sha256>")]
+    [InlineData("length 12\nrecipe " + Zeros + " " + Zeros + " 0 99999999 99999999 plain\n", "line 5")]
+    [InlineData("length 12\nrecipe " + Zeros + " " + Zeros + " 0 5 6 plain\n", "line 5")] // plain, yet stored and plain lengths differ
+    [InlineData("length 12\nrecipe " + Zeros + " " + Zeros + " -1 5 5 plain\n", "line 5")]
+    [InlineData("length 12\nrecipe " + Zeros + " " + Zeros + " 0 5 5 lz4\n", "line 5")]
+    [InlineData("length 12\nrecipe " + Zeros + " " + Zeros + " 0 5 5 plain extra\n", "line 5")]
     [InlineData("length 12\n\u0001\u0002\n", "line 5 is \"??\"")]
     public void AnythingElseIsDataLossSayingWhere(string text, string expected)
     {
