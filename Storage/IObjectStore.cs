@@ -14,6 +14,13 @@ public interface IObjectStore
 
     /// <summary>The object, or null when there is none.</summary>
     Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <paramref name="length"/> bytes of the object from <paramref name="offset"/>, fewer where it
+    /// ends first; null when there is no such object. For packs, which are read in ranges
+    /// (docs/chunked-backups.md).
+    /// </summary>
+    Task<byte[]?> ReadRangeAsync(ObjectLocation location, long offset, int length, CancellationToken cancellationToken);
 }
 
 public static class ObjectStores

@@ -60,6 +60,37 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
         return Task.FromResult<StoredObject?>(new StoredObject(file, file.Length, ReadDigest(file.SafeFileHandle)));
     }
 
+    // Synchronous: a local read of a pack's range is one pread, and this class is unsafe code, which cannot await.
+    public Task<byte[]?> ReadRangeAsync(ObjectLocation location, long offset, int length, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        string path = PathOf(location);
+        Microsoft.Win32.SafeHandles.SafeFileHandle file;
+        try
+        {
+            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<byte[]?>(null);
+        }
+        using (file)
+        {
+            long available = Math.Max(0, RandomAccess.GetLength(file) - offset);
+            var bytes = new byte[(int)Math.Min(length, available)];
+            int got = 0;
+            while (got < bytes.Length)
+            {
+                int n = RandomAccess.Read(file, bytes.AsSpan(got), offset + got);
+                if (n == 0)
+                    return Task.FromResult<byte[]?>(bytes[..got]); // shortened meanwhile: the caller sees fewer bytes than it asked for
+                got += n;
+            }
+            return Task.FromResult<byte[]?>(bytes);
+        }
+    }
+
     /// <summary>Removes temporaries of uploads that a crash interrupted; they were never visible as objects.</summary>
     public int RemoveAbandonedUploads()
     {

@@ -22,6 +22,13 @@ public static class ObjectNames
         return $"{owner}/workspaces/{metaId}/{name}";
     }
 
+    /// <summary>A pack of chunked backups: one owner's, named by its SHA-256 (docs/chunked-backups.md).</summary>
+    public static string Pack(string owner, string packSha256)
+    {
+        RequireComponent(owner, "owner");
+        return $"{owner}/chunks/packs/{packSha256}";
+    }
+
     static void RequireComponent(string value, string what)
     {
         if (value.Length == 0)

@@ -121,6 +121,37 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new StoredObject(content, length, digest);
     }
 
+    public async Task<byte[]?> ReadRangeAsync(ObjectLocation location, long offset, int length, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        RequireOwnBucket(location);
+        if (length == 0)
+            return [];
+        try
+        {
+            using var response = await _client.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = location.Bucket, Key = location.Key, ByteRange = new ByteRange(offset, offset + length - 1),
+            }, cancellationToken);
+            var bytes = new byte[Math.Min(length, response.ContentLength)];
+            await response.ResponseStream.ReadExactlyAsync(bytes, cancellationToken);
+            return bytes;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            return []; // the range starts past the end
+        }
+        catch (Exception e) when (S3Faults.IsServiceFault(e))
+        {
+            throw S3Faults.Failure("read", location, e);
+        }
+    }
+
     // The trailer of the very object the HEAD described (If-Match): a newer backup completed in
     // between is refused, not mixed with this one's length.
     async Task<string> ReadTrailerAsync(ObjectLocation location, GetObjectMetadataResponse head, CancellationToken cancellationToken)
