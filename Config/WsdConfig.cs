@@ -107,6 +107,12 @@ public sealed class BackupConfig
     /// <summary>How long one waits for a free slot before it is refused with RESOURCE_EXHAUSTED.</summary>
     [JsonConverter(typeof(DurationJsonConverter))]
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// <c>tar</c> (upstream's, the default) or <c>chunked</c>. Restores read either whatever this
+    /// says (docs/chunked-backups.md).
+    /// </summary>
+    public BackupFormat Format { get; set; } = BackupFormat.Tar;
 }
 
 public sealed class StorageConfig

@@ -18,10 +18,23 @@ public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, 
         await using var stored = await store.OpenReadAsync(location, cancellationToken);
         if (stored is null)
             return false;
-        using var hashed = new Sha256Stream(stored.Content, leaveOpen: true);
-        using var tar = ArchiveCompression.OpenForReading(hashed, out _);
         var stats = progress?.NewRun() ?? new ArchiveStats();
         var options = new ArchiveReadOptions { Uids = uids, Gids = gids, Progress = stats };
+        // Either format, whatever content.backup.format says (docs/chunked-backups.md).
+        byte[] head = await ChunkedObjects.ReadUpToAsync(stored.Content, Storage.Chunked.ChunkedManifest.Preamble.Length, cancellationToken);
+        if (Storage.Chunked.ChunkedManifest.IsManifest(head))
+        {
+            var manifest = await ChunkedObjects.ReadManifestAsync(stored, head, location, cancellationToken);
+            var packs = ChunkedObjects.PacksOf(store, location);
+            await Task.Run(() =>
+            {
+                using var chunked = new Storage.Chunked.ChunkedRestoreStream(packs, manifest, location.Qualified);
+                ArchiveExtractor.Extract(chunked, destination, options);
+            }, cancellationToken);
+            return true;
+        }
+        using var hashed = new Sha256Stream(new PrefixedStream(head, stored.Content), leaveOpen: true);
+        using var tar = ArchiveCompression.OpenForReading(hashed, out _);
         try
         {
             await Task.Run(() => ArchiveExtractor.Extract(tar, destination, options), cancellationToken);

@@ -11,7 +11,8 @@ namespace Wsd.Content;
 /// leaves the previous one in place. Three attempts, 1 s then 2 s apart
 /// (docs/compatibility.md#backups-and-snapshots).
 /// </summary>
-public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ContentMetrics metrics, ILogger<ArchiveUploader> log)
+public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ContentMetrics metrics, ILogger<ArchiveUploader> log,
+    Config.BackupFormat format = Config.BackupFormat.Tar)
 {
     const int Attempts = 3;
 
@@ -37,8 +38,6 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
     async Task<ArchiveStats> UploadOnceAsync(string contentDirectory, IObjectStore store, ObjectLocation location, ContentProgress.Tracker? progress,
         CancellationToken cancellationToken)
     {
-        await using var upload = await store.BeginUploadAsync(location, cancellationToken);
-        using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
         var stats = progress?.NewRun() ?? new ArchiveStats();
         // A huge directory's sorted names spill into the working area (on disk, outside the workspace and its quota), not a tmpfs /tmp that counts as memory.
         // Half the command's listing budget: the daemon runs up to five of these beside its own 40 MiB.
@@ -46,8 +45,17 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         {
             Uids = uids, Gids = gids, Progress = stats, ListingMemoryBytes = 4 << 20, SpillDirectory = Path.GetDirectoryName(Path.GetFullPath(contentDirectory)),
         };
-        await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
-        await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
+        if (format == Config.BackupFormat.Chunked)
+        {
+            await UploadChunkedAsync(contentDirectory, store, location, options, cancellationToken);
+        }
+        else
+        {
+            await using var upload = await store.BeginUploadAsync(location, cancellationToken);
+            using var hashed = new Sha256Stream(upload.Content, leaveOpen: true);
+            await Task.Run(() => ArchiveWriter.Write(contentDirectory, hashed, options), cancellationToken);
+            await upload.CommitAsync(hashed.HexDigest(), cancellationToken);
+        }
         if (stats.UnmappedOwners > 0)
         {
             metrics.UnmappedOwners(stats.UnmappedOwners);
@@ -55,5 +63,30 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
                 stats.UnmappedOwners, location.Qualified, uids.Fallback, string.Join(", ", stats.UnmappedSample));
         }
         return stats;
+    }
+
+    // The tar stream goes through the chunker; chunks the previous backup of this object stored are
+    // only named, new ones are packed and stored, and the manifest is written under the object's
+    // name last, after every pack it names (docs/chunked-backups.md).
+    async Task UploadChunkedAsync(string contentDirectory, IObjectStore store, ObjectLocation location, ArchiveWriteOptions options,
+        CancellationToken cancellationToken)
+    {
+        var packs = ChunkedObjects.PacksOf(store, location);
+        var known = await ChunkedObjects.KnownChunksAsync(store, location, packs, log, cancellationToken);
+        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known, Storage.Chunked.ChunkedBackupOptions.Default);
+        var manifest = await Task.Run(() =>
+        {
+            ArchiveWriter.Write(contentDirectory, chunked, options);
+            return chunked.Complete();
+        }, cancellationToken);
+        byte[] bytes = manifest.ToBytes();
+        await using (var upload = await store.BeginUploadAsync(location, ObjectContent.Other, cancellationToken))
+        {
+            await upload.Content.WriteAsync(bytes, cancellationToken);
+            await upload.CommitAsync(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), cancellationToken);
+        }
+        var s = chunked.Stats;
+        log.LogInformation("chunked backup {object}: {read} bytes read, {new} chunks new and {reused} reused, {packs} packs and {sent} bytes stored",
+            location.Qualified, s.BytesRead, s.ChunksNew, s.ChunksReused, s.PacksWritten, s.BytesSent + bytes.Length);
     }
 }

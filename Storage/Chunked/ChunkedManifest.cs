@@ -13,6 +13,9 @@ namespace Wsd.Storage.Chunked;
 /// </summary>
 public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkRef> Recipe)
 {
+    /// <summary>The most bytes a manifest may have: far more than the largest recipe list needs, and a bound on what a read of one buffers.</summary>
+    public const int MaxBytes = 64 << 20;
+
     /// <summary>The most recipe chunks a manifest may name: a recipe of 64 GiB, far beyond any workspace's.</summary>
     public const int MaxRecipeChunks = 1 << 20;
 

@@ -25,19 +25,27 @@ public sealed class ChunkedRestoreStream : Stream
         _store = store;
         _name = name;
         _length = manifest.StreamLength;
-        using var recipe = new MemoryStream();
-        foreach (var piece in manifest.Recipe)
-            recipe.Write(Fetch(piece));
-        _recipe = ChunkRef.ReadAll(recipe.GetBuffer().AsSpan(0, (int)recipe.Length), name);
+        _recipe = ReadRecipe(store, manifest, name);
         long total = _recipe.Sum(r => (long)r.Entry.PlainLength);
         if (total != _length)
             throw new WsdException(ErrorCode.DataLoss, $"{name} is damaged: its recipe makes {total} bytes, its manifest says {_length}");
     }
 
-    byte[] Fetch(ChunkRef piece)
+    /// <summary>The chunks of the stream a manifest stands for, read from the recipe chunks it names.</summary>
+    public static ChunkRef[] ReadRecipe(IPackStore store, ChunkedManifest manifest, string name)
     {
-        byte[] stored = _store.Read(piece.Pack, piece.Entry.Offset, piece.Entry.StoredLength);
-        return PackReader.ReadChunk(piece.Entry, stored, $"{piece.Pack} (for {_name})");
+        using var recipe = new MemoryStream();
+        foreach (var piece in manifest.Recipe)
+            recipe.Write(Fetch(store, piece, name));
+        return ChunkRef.ReadAll(recipe.GetBuffer().AsSpan(0, (int)recipe.Length), name);
+    }
+
+    byte[] Fetch(ChunkRef piece) => Fetch(_store, piece, _name);
+
+    static byte[] Fetch(IPackStore store, ChunkRef piece, string name)
+    {
+        byte[] stored = store.Read(piece.Pack, piece.Entry.Offset, piece.Entry.StoredLength);
+        return PackReader.ReadChunk(piece.Entry, stored, $"{piece.Pack} (for {name})");
     }
 
     public override int Read(Span<byte> destination)

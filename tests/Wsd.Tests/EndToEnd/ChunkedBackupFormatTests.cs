@@ -1,0 +1,102 @@
+using Wsd.Api.ContentService;
+using Wsd.Api.WsDaemon;
+using Wsd.Storage.Chunked;
+using Wsd.Tests.Support;
+
+namespace Wsd.Tests.EndToEnd;
+
+/// <summary>content.backup.format through the AOT binary with the local store: chunked backups, and either format restoring under either setting.</summary>
+public class ChunkedBackupFormatTests(CephRgw rgw)
+{
+    static InitWorkspaceRequest Empty(string id) => new()
+    {
+        Id = id,
+        Metadata = new WorkspaceMetadata { Owner = "user-1", MetaId = "meta-1" },
+        Initializer = new WorkspaceInitializer { Empty = new EmptyInitializer() },
+    };
+
+    static Task<DaemonProcess> Daemon(TempDirectory dir, string area, string format, RgwBucket? s3 = null) =>
+        DaemonProcess.StartAsync(dir, config =>
+        {
+            config["content"]!["workingArea"] = dir.Combine(area);
+            config["content"]!["backup"] = new System.Text.Json.Nodes.JsonObject { ["format"] = format };
+            if (s3 is not null)
+                config["content"]!["storage"] = s3.StorageConfig();
+        });
+
+    static void Fill(string content)
+    {
+        Directory.CreateDirectory(content);
+        File.WriteAllBytes(Path.Combine(content, "big.bin"), SampleTree.Pattern(3 << 20));
+        Directory.CreateDirectory(Path.Combine(content, "src"));
+        for (int i = 0; i < 50; i++)
+            File.WriteAllText(Path.Combine(content, "src", $"f{i}.txt"), $"file {i}\n" + new string('x', i * 100));
+    }
+
+    static void AssertSame(string expected, string actual)
+    {
+        Assert.Equal(File.ReadAllBytes(Path.Combine(expected, "big.bin")), File.ReadAllBytes(Path.Combine(actual, "big.bin")));
+        for (int i = 0; i < 50; i++)
+            Assert.Equal(File.ReadAllText(Path.Combine(expected, "src", $"f{i}.txt")), File.ReadAllText(Path.Combine(actual, "src", $"f{i}.txt")));
+    }
+
+    [Fact]
+    public async Task AChunkedBackupStoresPacksAndAManifestAndEitherFormatRestoresUnderEitherSetting()
+    {
+        using var dir = new TempDirectory();
+        string backup = dir.Combine("storage", "local", "user-1", "workspaces", "meta-1", "full.tar");
+        string packs = dir.Combine("storage", "local", "user-1", "chunks", "packs");
+        await using (var nodeA = await Daemon(dir, "a", "chunked"))
+        {
+            await nodeA.Content.InitWorkspaceAsync(Empty("ws-a"));
+            Fill(dir.Combine("a", "ws-a"));
+            await nodeA.Content.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-a" });
+            Assert.True(ChunkedManifest.IsManifest(File.ReadAllBytes(backup)));
+            int packCount = Directory.GetFiles(packs).Length;
+            Assert.True(packCount > 0);
+
+            // Unchanged: nothing stored but the manifest again.
+            await nodeA.Content.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-a" });
+            Assert.Equal(packCount, Directory.GetFiles(packs).Length);
+            Assert.True(new FileInfo(backup).Length < 4096);
+            await nodeA.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-a", Backup = true });
+        }
+        Fill(dir.Combine("expected"));
+
+        // The chunked backup under the tar setting; then a tar backup of it.
+        await using (var nodeB = await Daemon(dir, "b", "tar"))
+        {
+            await nodeB.Content.InitWorkspaceAsync(Empty("ws-b"));
+            AssertSame(dir.Combine("expected"), dir.Combine("b", "ws-b"));
+            await nodeB.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-b", Backup = true });
+            Assert.False(ChunkedManifest.IsManifest(File.ReadAllBytes(backup)));
+        }
+
+        // The tar backup under the chunked setting.
+        await using var nodeC = await Daemon(dir, "c", "chunked");
+        await nodeC.Content.InitWorkspaceAsync(Empty("ws-c"));
+        AssertSame(dir.Combine("expected"), dir.Combine("c", "ws-c"));
+    }
+
+    [Fact]
+    public async Task AChunkedBackupThroughS3RestoresOnAnotherNode()
+    {
+        using var dir = new TempDirectory();
+        var s3 = await rgw.NewBucketAsync();
+        await using (var nodeA = await Daemon(dir, "a", "chunked", s3))
+        {
+            await nodeA.Content.InitWorkspaceAsync(Empty("ws-a"));
+            Fill(dir.Combine("a", "ws-a"));
+            await nodeA.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-a", Backup = true });
+        }
+        Fill(dir.Combine("expected"));
+
+        await using var nodeB = await Daemon(dir, "b", "chunked", s3);
+        await nodeB.Content.InitWorkspaceAsync(Empty("ws-b"));
+
+        AssertSame(dir.Combine("expected"), dir.Combine("b", "ws-b"));
+        using var plain = s3.Client();
+        var listing = await plain.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = s3.Name, Prefix = "user-1/chunks/packs/" });
+        Assert.NotEmpty(listing.S3Objects ?? []);
+    }
+}
