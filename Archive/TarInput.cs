@@ -129,7 +129,9 @@ public sealed unsafe class TarInput : IDisposable
         {
             _ended = true;
             if (Volatile.Read(ref _readError) is { } error)
-                throw error is ArchiveException ? error : new IOException($"reading the archive failed: {error.Message}", error);
+                // The archive's own complaints, and a source's that carry their answer (a store that
+                // could not be read is UNAVAILABLE, not a broken archive), go out as they are.
+                throw error is ArchiveException or Errors.WsdException ? error : new IOException($"reading the archive failed: {error.Message}", error);
             return false;
         }
         _chunk = (byte*)next.Buffer;
