@@ -19,6 +19,7 @@ public sealed class ContentMetrics
     readonly CounterFamily _backups;
     readonly HistogramFamily _backupDuration;
     readonly CounterFamily _restores;
+    readonly CounterFamily _chunkedBytesRead, _chunkedBytesStored, _chunkedChunks;
 
     public ContentMetrics(MetricRegistry registry)
     {
@@ -40,6 +41,21 @@ public sealed class ContentMetrics
             "Time from a backup or snapshot's start (its wait for a slot included) to its commit or failure.", DurationBuckets, "kind", "result"));
         _restores = registry.Register(new CounterFamily("wsd_restores_total",
             "Workspace contents restored from an archive, by kind (backup: the workspace's own; snapshot) and result (ok, failed).", "kind", "result"));
+        _chunkedBytesRead = registry.Register(new CounterFamily("wsd_chunked_backup_read_bytes_total",
+            "Bytes of tar stream chunked backups and snapshots read from workspaces."));
+        _chunkedBytesStored = registry.Register(new CounterFamily("wsd_chunked_backup_stored_bytes_total",
+            "Bytes chunked backups and snapshots sent to storage: new chunks, pack tables and manifests."));
+        _chunkedChunks = registry.Register(new CounterFamily("wsd_chunked_backup_chunks_total",
+            "Chunks of chunked backups and snapshots, by state: new (stored) or reused (already stored).", "state"));
+    }
+
+    /// <summary>One chunked backup's figures (docs/chunked-backups.md).</summary>
+    public void ChunkedBackup(long bytesRead, long bytesStored, long chunksNew, long chunksReused)
+    {
+        _chunkedBytesRead.WithLabels().Inc(bytesRead);
+        _chunkedBytesStored.WithLabels().Inc(bytesStored);
+        _chunkedChunks.WithLabels("new").Inc(chunksNew);
+        _chunkedChunks.WithLabels("reused").Inc(chunksReused);
     }
 
     public void InitializerFinished(string kind, double seconds, ulong bytes)

@@ -33,6 +33,9 @@ public class ChunkedBackupFormatTests(CephRgw rgw)
             File.WriteAllText(Path.Combine(content, "src", $"f{i}.txt"), $"file {i}\n" + new string('x', i * 100));
     }
 
+    static long Counter(string metrics, string series) =>
+        long.Parse(metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal))[(series.Length + 1)..]);
+
     static void AssertSame(string expected, string actual)
     {
         Assert.Equal(File.ReadAllBytes(Path.Combine(expected, "big.bin")), File.ReadAllBytes(Path.Combine(actual, "big.bin")));
@@ -55,10 +58,21 @@ public class ChunkedBackupFormatTests(CephRgw rgw)
             int packCount = Directory.GetFiles(packs).Length;
             Assert.True(packCount > 0);
 
-            // Unchanged: nothing stored but the manifest again.
+            using var http = new HttpClient();
+            string metrics = await http.GetStringAsync(nodeA.HealthUri("/metrics"), TestContext.Current.CancellationToken);
+            long newChunks = Counter(metrics, "wsd_chunked_backup_chunks_total{state=\"new\"}");
+            long reused = Counter(metrics, "wsd_chunked_backup_chunks_total{state=\"reused\"}"); // repeats within the first backup
+            long stored = Counter(metrics, "wsd_chunked_backup_stored_bytes_total");
+            Assert.True(newChunks > 0 && Counter(metrics, "wsd_chunked_backup_read_bytes_total") > 3 << 20);
+
+            // Unchanged: nothing stored but the manifest again, and the metrics say so.
             await nodeA.Content.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-a" });
             Assert.Equal(packCount, Directory.GetFiles(packs).Length);
             Assert.True(new FileInfo(backup).Length < 4096);
+            metrics = await http.GetStringAsync(nodeA.HealthUri("/metrics"), TestContext.Current.CancellationToken);
+            Assert.Equal(newChunks, Counter(metrics, "wsd_chunked_backup_chunks_total{state=\"new\"}"));
+            Assert.Equal(reused + newChunks + reused, Counter(metrics, "wsd_chunked_backup_chunks_total{state=\"reused\"}")); // every chunk of the second
+            Assert.Equal(stored + new FileInfo(backup).Length, Counter(metrics, "wsd_chunked_backup_stored_bytes_total"));
             await nodeA.Content.DisposeWorkspaceAsync(new DisposeWorkspaceRequest { Id = "ws-a", Backup = true });
         }
         Fill(dir.Combine("expected"));
