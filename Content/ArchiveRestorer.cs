@@ -21,10 +21,9 @@ public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, 
         var stats = progress?.NewRun() ?? new ArchiveStats();
         var options = new ArchiveReadOptions { Uids = uids, Gids = gids, Progress = stats };
         // Either format, whatever content.backup.format says (docs/chunked-backups.md).
-        byte[] head = await ChunkedObjects.ReadUpToAsync(stored.Content, Storage.Chunked.ChunkedManifest.Preamble.Length, cancellationToken);
-        if (Storage.Chunked.ChunkedManifest.IsManifest(head))
+        var (head, manifest) = await ChunkedObjects.ReadHeadAsync(stored, location, cancellationToken);
+        if (manifest is not null)
         {
-            var manifest = await ChunkedObjects.ReadManifestAsync(stored, head, location, cancellationToken);
             var packs = ChunkedObjects.PacksOf(store, location);
             await Task.Run(() =>
             {

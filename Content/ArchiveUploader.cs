@@ -86,8 +86,9 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
             await upload.CommitAsync(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), cancellationToken);
         }
         var s = chunked.Stats;
-        metrics.ChunkedBackup(s.BytesRead, s.BytesSent + bytes.Length, s.ChunksNew, s.ChunksReused);
+        long storedBytes = s.BytesSent + bytes.Length;
+        metrics.ChunkedBackup(s.BytesRead, storedBytes, s.ChunksNew, s.ChunksReused);
         log.LogInformation("chunked backup {object}: {read} bytes read, {new} chunks new and {reused} reused, {packs} packs and {sent} bytes stored",
-            location.Qualified, s.BytesRead, s.ChunksNew, s.ChunksReused, s.PacksWritten, s.BytesSent + bytes.Length);
+            location.Qualified, s.BytesRead, s.ChunksNew, s.ChunksReused, s.PacksWritten, storedBytes);
     }
 }

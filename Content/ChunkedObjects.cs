@@ -11,7 +11,10 @@ namespace Wsd.Content;
 /// </summary>
 public static class ChunkedObjects
 {
-    /// <summary>The owner an object belongs to, the first part of its key (docs/compatibility.md#object-names): its chunks are that owner's.</summary>
+    /// <summary>
+    /// The packs of the owner an object belongs to, the first part of its key
+    /// (docs/compatibility.md#object-names): a chunked object's chunks are that owner's.
+    /// </summary>
     public static IPackStore PacksOf(IObjectStore store, ObjectLocation location) =>
         new ObjectStorePackStore(store, location.Key[..Math.Max(0, location.Key.IndexOf('/'))]);
 
@@ -30,10 +33,9 @@ public static class ChunkedObjects
             await using var stored = await store.OpenReadAsync(location, cancellationToken);
             if (stored is null)
                 return known;
-            byte[] head = await ReadUpToAsync(stored.Content, ChunkedManifest.Preamble.Length, cancellationToken);
-            if (!ChunkedManifest.IsManifest(head))
+            var (_, manifest) = await ReadHeadAsync(stored, location, cancellationToken);
+            if (manifest is null)
                 return known;
-            var manifest = await ReadManifestAsync(stored, head, location, cancellationToken);
             foreach (var piece in manifest.Recipe)
                 known[piece.Entry.Id] = piece;
             foreach (var piece in await Task.Run(() => ChunkedRestoreStream.ReadRecipe(packs, manifest, location.Qualified), cancellationToken))
@@ -47,8 +49,19 @@ public static class ChunkedObjects
         return known;
     }
 
-    /// <summary>The manifest <paramref name="stored"/> holds, whose first bytes <paramref name="head"/> were read already; checked against its stored digest.</summary>
-    public static async Task<ChunkedManifest> ReadManifestAsync(StoredObject stored, byte[] head, ObjectLocation location, CancellationToken cancellationToken)
+    /// <summary>
+    /// The object's first bytes, as many as a manifest's preamble, and the manifest when they open
+    /// one (read whole and checked against the stored digest); for a tar archive, the bytes to put
+    /// back in front of the rest.
+    /// </summary>
+    public static async Task<(byte[] Head, ChunkedManifest? Manifest)> ReadHeadAsync(StoredObject stored, ObjectLocation location,
+        CancellationToken cancellationToken)
+    {
+        byte[] head = await ReadUpToAsync(stored.Content, ChunkedManifest.Preamble.Length, cancellationToken);
+        return (head, ChunkedManifest.IsManifest(head) ? await ReadManifestAsync(stored, head, location, cancellationToken) : null);
+    }
+
+    static async Task<ChunkedManifest> ReadManifestAsync(StoredObject stored, byte[] head, ObjectLocation location, CancellationToken cancellationToken)
     {
         if (stored.Length > ChunkedManifest.MaxBytes)
             throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: it is marked as a chunked-backup manifest, and is {stored.Length} bytes, more than a manifest may be");
@@ -60,8 +73,8 @@ public static class ChunkedObjects
         return ChunkedManifest.Parse(bytes, location.Qualified);
     }
 
-    /// <summary>Up to <paramref name="count"/> bytes: fewer only where the stream ends.</summary>
-    public static async Task<byte[]> ReadUpToAsync(Stream stream, int count, CancellationToken cancellationToken)
+    // Up to count bytes: fewer only where the stream ends.
+    static async Task<byte[]> ReadUpToAsync(Stream stream, int count, CancellationToken cancellationToken)
     {
         var bytes = new byte[Math.Max(0, count)];
         int got = await stream.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, cancellationToken);

@@ -37,8 +37,7 @@ public readonly record struct ChunkRef(ChunkId Pack, PackEntry Entry)
             int stored = BinaryPrimitives.ReadInt32BigEndian(at[72..]);
             int plain = BinaryPrimitives.ReadInt32BigEndian(at[76..]);
             byte flags = at[80];
-            if (offset < 0 || stored < 0 || plain is < 0 or > PackFormat.MaxChunkBytes || flags > PackFormat.Zstd
-                || (flags == 0 && stored != plain) || stored > PackFormat.MaxChunkBytes * 2)
+            if (!PackFormat.IsPossibleEntry(offset, stored, plain, flags))
                 throw new WsdException(ErrorCode.DataLoss, $"{name} is damaged: its recipe entry {i} (offset {offset}, {stored} bytes stored, {plain} plain, flags {flags}) is impossible");
             refs[i] = new ChunkRef(ChunkId.Read(at[32..]), new PackEntry(ChunkId.Read(at), offset, stored, plain, flags == PackFormat.Zstd));
         }

@@ -20,7 +20,6 @@ public sealed class ChunkedBackupWriter : Stream
     readonly Dictionary<ChunkId, PackEntry> _filling = [];
     MemoryStream _packBytes = new();
     PackWriter _pack;
-    long _length;
 
     /// <param name="known">The owner's stored chunks; new ones are added as their packs are stored.</param>
     public ChunkedBackupWriter(IPackStore store, IDictionary<ChunkId, ChunkRef> known, ChunkedBackupOptions options)
@@ -40,7 +39,6 @@ public sealed class ChunkedBackupWriter : Stream
     public override void Write(ReadOnlySpan<byte> data)
     {
         _splitter.Write(data);
-        _length += data.Length;
         Stats.BytesRead += data.Length;
     }
 
@@ -59,7 +57,7 @@ public sealed class ChunkedBackupWriter : Stream
         recipeSplitter.Write(recipeBytes);
         recipeSplitter.Complete();
         FinishPack();
-        return new ChunkedManifest(_length, recipeChunks);
+        return new ChunkedManifest(Stats.BytesRead, recipeChunks);
     }
 
     void Store(ReadOnlySpan<byte> chunk, List<ChunkRef> recipe)
@@ -93,7 +91,7 @@ public sealed class ChunkedBackupWriter : Stream
         if (_filling.Count == 0)
             return;
         var name = _pack.Finish();
-        _store.Put(name, _packBytes.GetBuffer().AsSpan(0, (int)_packBytes.Length));
+        _store.Put(name, _packBytes.GetBuffer().AsMemory(0, (int)_packBytes.Length)); // the store keeps it: the next pack gets a buffer of its own
         Stats.PacksWritten++;
         Stats.BytesSent += PackFormat.EntrySize * _filling.Count + PackFormat.FooterSize;
         foreach (var (id, entry) in _filling)
@@ -117,8 +115,8 @@ public sealed class ChunkedBackupWriter : Stream
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
-    public override long Length => _length;
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
+    public override long Length => Stats.BytesRead;
+    public override long Position { get => Stats.BytesRead; set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

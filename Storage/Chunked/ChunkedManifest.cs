@@ -67,9 +67,9 @@ public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkRef> 
         {
             string[] words = lines[i].Split(' ');
             if (words is not ["recipe", { Length: 64 } id, { Length: 64 } pack, var offset, var stored, var plain, "zstd" or "plain"]
-                || !IsLowerHex(id) || !IsLowerHex(pack) || !Number(offset, long.MaxValue, out long at)
-                || !Number(stored, PackFormat.MaxChunkBytes * 2L, out long storedLength) || !Number(plain, PackFormat.MaxChunkBytes, out long plainLength)
-                || (words[6] == "plain" && storedLength != plainLength))
+                || !IsLowerHex(id) || !IsLowerHex(pack) || !Number(offset, out long at) || !Number(stored, out long storedLength)
+                || !Number(plain, out long plainLength)
+                || !PackFormat.IsPossibleEntry(at, storedLength, plainLength, words[6] == "zstd" ? PackFormat.Zstd : (byte)0))
                 throw Damaged(name, $"line {i + 4} is \"{Shown(lines[i])}\", not \"recipe <chunk sha256> <pack sha256> <offset> <stored bytes> <plain bytes> zstd|plain\"");
             recipe[i - 1] = new ChunkRef(ChunkId.Read(Convert.FromHexString(pack)),
                 new PackEntry(ChunkId.Read(Convert.FromHexString(id)), at, (int)storedLength, (int)plainLength, words[6] == "zstd"));
@@ -77,8 +77,7 @@ public sealed record ChunkedManifest(long StreamLength, IReadOnlyList<ChunkRef> 
         return new ChunkedManifest(length, recipe);
     }
 
-    static bool Number(string s, long max, out long value) =>
-        long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value <= max;
+    static bool Number(string s, out long value) => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value);
 
     static bool IsLowerHex(string s) => s.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 

@@ -6,8 +6,8 @@ namespace Wsd.Storage.Chunked;
 /// </summary>
 public interface IPackStore
 {
-    /// <summary>Stores a finished pack under its name; it is visible only once whole.</summary>
-    void Put(ChunkId pack, ReadOnlySpan<byte> bytes);
+    /// <summary>Stores a finished pack under its name; it is visible only once whole. The bytes are the store's to keep.</summary>
+    void Put(ChunkId pack, ReadOnlyMemory<byte> bytes);
 
     /// <summary>
     /// <paramref name="length"/> bytes of <paramref name="pack"/> from <paramref name="offset"/>;

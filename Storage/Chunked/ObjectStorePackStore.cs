@@ -12,16 +12,13 @@ public sealed class ObjectStorePackStore(IObjectStore store, string owner) : IPa
 {
     ObjectLocation Location(ChunkId pack) => new(store.Bucket, ObjectNames.Pack(owner, pack.ToString()));
 
-    public void Put(ChunkId pack, ReadOnlySpan<byte> bytes)
-    {
-        byte[] copy = bytes.ToArray(); // the caller's buffer is reused once this returns
+    public void Put(ChunkId pack, ReadOnlyMemory<byte> bytes) =>
         Task.Run(async () =>
         {
             await using var upload = await store.BeginUploadAsync(Location(pack), ObjectContent.Other, CancellationToken.None);
-            await upload.Content.WriteAsync(copy);
+            await upload.Content.WriteAsync(bytes);
             await upload.CommitAsync(pack.ToString(), CancellationToken.None);
         }).GetAwaiter().GetResult();
-    }
 
     public byte[] Read(ChunkId pack, long offset, int length)
     {

@@ -26,4 +26,13 @@ public static class PackFormat
 
     /// <summary>The most entries one pack may list: far more than a pack's target size allows, far fewer than would cost memory.</summary>
     public const int MaxEntries = 1 << 20;
+
+    /// <summary>
+    /// Whether a chunk's recorded place and sizes can be true, wherever they were read (a pack's
+    /// table, a recipe, a manifest): never negative, no larger than a chunk may be, known flags, and
+    /// a plain chunk stored as it is. Its bytes are checked against its ID when read.
+    /// </summary>
+    public static bool IsPossibleEntry(long offset, long stored, long plain, byte flags) =>
+        offset >= 0 && flags <= Zstd && plain is >= 0 and <= MaxChunkBytes
+        && stored >= 0 && stored <= ZstdSharp.Compressor.GetCompressBound(MaxChunkBytes) && (flags == Zstd || stored == plain);
 }

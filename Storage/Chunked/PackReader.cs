@@ -44,12 +44,9 @@ public static class PackReader
             int stored = BinaryPrimitives.ReadInt32BigEndian(at[40..]);
             int plain = BinaryPrimitives.ReadInt32BigEndian(at[44..]);
             byte flags = at[48];
-            bool compressed = flags == PackFormat.Zstd;
-            if (flags > PackFormat.Zstd || offset < 0 || stored < 0 || plain is < 0 or > PackFormat.MaxChunkBytes
-                || offset + stored > footer.TableOffset || (!compressed && stored != plain)
-                || stored > Compressor.GetCompressBound(PackFormat.MaxChunkBytes))
+            if (!PackFormat.IsPossibleEntry(offset, stored, plain, flags) || offset + stored > footer.TableOffset)
                 throw Damaged(pack, $"its entry {i} (offset {offset}, {stored} bytes stored, {plain} plain, flags {flags}) is impossible");
-            entries[i] = new PackEntry(ChunkId.Read(at), offset, stored, plain, compressed);
+            entries[i] = new PackEntry(ChunkId.Read(at), offset, stored, plain, flags == PackFormat.Zstd);
         }
         return entries;
     }

@@ -12,7 +12,7 @@ public class ChunkedBackupTests
     {
         public readonly Dictionary<ChunkId, byte[]> Packs = [];
 
-        public void Put(ChunkId pack, ReadOnlySpan<byte> bytes) => Packs[pack] = bytes.ToArray();
+        public void Put(ChunkId pack, ReadOnlyMemory<byte> bytes) => Packs[pack] = bytes.ToArray();
 
         public byte[] Read(ChunkId pack, long offset, int length)
         {
