@@ -6,7 +6,7 @@
 #   ./build.sh rootfs   the image's root file system in out/rootfs (or the directory given), for chroot
 #   ./build.sh test     deps, build, every test; the last line is "N passed, N failed, N skipped"
 #   ./build.sh bench    installs what its stages need, then one report (out/bench/report.md + .svg, rewritten after each stage):
-#                       startup, archive, content, storage; or name some (iws, veths); headers: BenchmarkDotNet
+#                       startup, archive, content, storage; or name some (incremental, iws, veths); headers: BenchmarkDotNet
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +24,8 @@ build_packages=(clang libc6-dev libssl-dev zlib1g-dev git ca-certificates)
 # OSD and RADOS Gateway for the S3 tests and the storage stage (tests/rgw/cluster.sh starts them
 # under a directory of its own, never as services).
 bench_packages=(tar time busybox-static iproute2 nftables procps ceph-mon ceph-osd radosgw openssl curl)
+# The incremental stage's peers only, not the tests': restic and borg.
+incremental_packages=(restic borgbackup)
 # The tests only: bsdtar as a second archive reader, setfattr/getfattr, zstd, the kernel lab's
 # QEMU, cpio for the initramfs, kmod's depmod, xfsprogs for its XFS images; containerd and runc
 # for the containerd runtime provider's tests (started by the tests, never as a service).
@@ -61,7 +63,7 @@ deps() {
 # needs it is reported as skipped with the reason.
 bench_deps() {
   need_dotnet
-  install_packages "${build_packages[@]}" "${bench_packages[@]}" ||
+  install_packages "${build_packages[@]}" "${bench_packages[@]}" "${incremental_packages[@]}" ||
     log "some packages could not be installed; the stages that need them will be skipped"
 }
 

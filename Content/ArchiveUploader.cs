@@ -73,7 +73,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
     {
         var packs = ChunkedObjects.PacksOf(store, location);
         var known = await ChunkedObjects.KnownChunksAsync(store, location, packs, log, cancellationToken);
-        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known, Storage.Chunked.ChunkedBackupOptions.Default);
+        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known, Storage.Chunked.ChunkedBackupOptions.Default, cancellationToken);
         var manifest = await Task.Run(() =>
         {
             ArchiveWriter.Write(contentDirectory, chunked, options);

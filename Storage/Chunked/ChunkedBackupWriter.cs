@@ -14,20 +14,21 @@ public sealed class ChunkedBackupWriter : Stream
     readonly IDictionary<ChunkId, ChunkRef> _known;
     readonly ChunkedBackupOptions _options;
     readonly ChunkSplitter _splitter;
+    readonly CancellationToken _cancellation;
     readonly List<ChunkRef> _recipe = [];
-    // Recipe positions naming a chunk of the pack being filled, whose name is known only when it is finished.
-    readonly List<(List<ChunkRef> Recipe, int Index)> _unnamed = [];
-    readonly Dictionary<ChunkId, PackEntry> _filling = [];
-    MemoryStream _packBytes = new();
-    PackWriter _pack;
+    OpenPack _filling;
+    // The pack finished last, being named and stored on another thread while the next one fills;
+    // at most one, so memory is two packs whatever the backup's size.
+    OpenPack? _shipping;
 
     /// <param name="known">The owner's stored chunks; new ones are added as their packs are stored.</param>
-    public ChunkedBackupWriter(IPackStore store, IDictionary<ChunkId, ChunkRef> known, ChunkedBackupOptions options)
+    public ChunkedBackupWriter(IPackStore store, IDictionary<ChunkId, ChunkRef> known, ChunkedBackupOptions options, CancellationToken cancellationToken = default)
     {
+        _cancellation = cancellationToken;
         _store = store;
         _known = known;
         _options = options;
-        _pack = new PackWriter(_packBytes, options.ZstdLevel);
+        _filling = new OpenPack(options, null);
         _splitter = new ChunkSplitter(options.Small, options.Large, chunk => Store(chunk, _recipe));
     }
 
@@ -48,15 +49,17 @@ public sealed class ChunkedBackupWriter : Stream
     public ChunkedManifest Complete()
     {
         _splitter.Complete();
+        Ship();
+        Settle(); // every entry of the stream's recipe has its pack's name from here on
         var recipeBytes = new byte[_recipe.Count * ChunkRef.Size];
-        FinishPack(); // every entry of the stream's recipe has its pack's name from here on
         for (int i = 0; i < _recipe.Count; i++)
             _recipe[i].Write(recipeBytes.AsSpan(i * ChunkRef.Size));
         var recipeChunks = new List<ChunkRef>();
         var recipeSplitter = new ChunkSplitter(_options.Small, _options.Large, chunk => Store(chunk, recipeChunks));
         recipeSplitter.Write(recipeBytes);
         recipeSplitter.Complete();
-        FinishPack();
+        Ship();
+        Settle();
         return new ChunkedManifest(Stats.BytesRead, recipeChunks);
     }
 
@@ -69,46 +72,80 @@ public sealed class ChunkedBackupWriter : Stream
             Stats.ChunksReused++;
             return;
         }
-        if (!_filling.TryGetValue(id, out var entry))
-        {
-            entry = _pack.Add(chunk, id);
-            _filling[id] = entry;
-            Stats.ChunksNew++;
-            Stats.BytesSent += entry.StoredLength;
-        }
-        else
+        // A repeat of a chunk whose pack is not stored yet names it there, once that pack has a name.
+        var pack = _filling.Entries.ContainsKey(id) ? _filling : _shipping is not null && _shipping.Entries.ContainsKey(id) ? _shipping : null;
+        if (pack is not null)
         {
             Stats.ChunksReused++;
         }
-        _unnamed.Add((recipe, recipe.Count));
-        recipe.Add(new ChunkRef(default, entry));
-        if (_pack.Length >= _options.PackBytes)
-            FinishPack();
+        else
+        {
+            pack = _filling;
+            var added = pack.Writer.Add(chunk, id);
+            pack.Entries[id] = added;
+            Stats.ChunksNew++;
+            Stats.BytesSent += added.StoredLength;
+        }
+        pack.Unnamed.Add((recipe, recipe.Count));
+        recipe.Add(new ChunkRef(default, pack.Entries[id]));
+        if (_filling.Writer.Length >= _options.PackBytes)
+            Ship();
     }
 
-    void FinishPack()
+    // The filled pack gets its table and goes to be named and stored on another thread; the one
+    // before it must be stored first, and its buffer fills next.
+    void Ship()
     {
-        if (_filling.Count == 0)
+        if (_filling.Entries.Count == 0)
             return;
-        var name = _pack.Finish();
-        _store.Put(name, _packBytes.GetBuffer().AsMemory(0, (int)_packBytes.Length)); // the store keeps it: the next pack gets a buffer of its own
+        var reuse = Settle();
+        var pack = _filling;
+        pack.Writer.Finish();
         Stats.PacksWritten++;
-        Stats.BytesSent += PackFormat.EntrySize * _filling.Count + PackFormat.FooterSize;
-        foreach (var (id, entry) in _filling)
+        Stats.BytesSent += PackFormat.EntrySize * pack.Entries.Count + PackFormat.FooterSize;
+        var bytes = pack.Bytes.GetBuffer().AsMemory(0, (int)pack.Bytes.Length);
+        pack.Stored = Task.Run(async () =>
+        {
+            var name = PackFormat.NameOf(bytes.Span);
+            await _store.PutAsync(name, bytes, _cancellation);
+            return name;
+        });
+        _shipping = pack;
+        _filling = new OpenPack(_options, reuse);
+    }
+
+    // Waits for the pack in flight; once stored, its chunks are known by their place and the recipe
+    // positions naming them get its name. Answers its buffer, free again.
+    MemoryStream? Settle()
+    {
+        if (_shipping is not { } pack)
+            return null;
+        _shipping = null;
+        var name = pack.Stored!.GetAwaiter().GetResult();
+        foreach (var (id, entry) in pack.Entries)
             _known[id] = new ChunkRef(name, entry);
-        foreach (var (recipe, index) in _unnamed)
+        foreach (var (recipe, index) in pack.Unnamed)
             recipe[index] = recipe[index] with { Pack = name };
-        _unnamed.Clear();
-        _filling.Clear();
-        _pack.Dispose();
-        _packBytes = new MemoryStream();
-        _pack = new PackWriter(_packBytes, _options.ZstdLevel);
+        pack.Writer.Dispose();
+        return pack.Bytes;
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
-            _pack.Dispose();
+        {
+            // A backup abandoned midway still waits for the pack it handed out: the buffer is in use until then.
+            try
+            {
+                _shipping?.Stored?.Wait();
+            }
+            catch (AggregateException)
+            {
+                // The failure was the backup's to report; the pack is unreferenced and garbage collection's.
+            }
+            _shipping?.Writer.Dispose();
+            _filling.Writer.Dispose();
+        }
         base.Dispose(disposing);
     }
 
@@ -121,16 +158,35 @@ public sealed class ChunkedBackupWriter : Stream
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>A pack being filled or stored: its bytes, its chunks, and the recipe positions waiting for its name.</summary>
+    sealed class OpenPack
+    {
+        public OpenPack(ChunkedBackupOptions options, MemoryStream? reuse)
+        {
+            // Room for a full pack, its last chunk and its table, so the buffer never regrows: a
+            // regrowth would copy it and leave the old one for the collector.
+            Bytes = reuse ?? new MemoryStream((int)options.PackBytes + options.Large.MaxBytes + (256 << 10));
+            Bytes.SetLength(0);
+            Writer = new PackWriter(Bytes, options.ZstdLevel);
+        }
+
+        public MemoryStream Bytes { get; }
+        public PackWriter Writer { get; }
+        public Dictionary<ChunkId, PackEntry> Entries { get; } = [];
+        public List<(List<ChunkRef> Recipe, int Index)> Unnamed { get; } = [];
+        public Task<ChunkId>? Stored { get; set; }
+    }
 }
 
 /// <summary>How a chunked backup cuts and packs (docs/chunked-backups.md, "Chunk boundaries").</summary>
 public sealed record ChunkedBackupOptions(ContentDefinedChunker Small, ContentDefinedChunker Large, long PackBytes, int ZstdLevel)
 {
-    /// <summary>16 KiB chunks for headers and small members, 1 MiB inside large ones, 16 MiB packs, no compression.</summary>
+    /// <summary>16 KiB chunks for headers and small members, 1 MiB inside large ones, 8 MiB packs, no compression.</summary>
     public static ChunkedBackupOptions Default { get; } = new(
         new ContentDefinedChunker(4 << 10, 16 << 10, 64 << 10),
         new ContentDefinedChunker(256 << 10, 1 << 20, 4 << 20),
-        16 << 20, ZstdLevel: 0);
+        8 << 20, ZstdLevel: 0);
 }
 
 /// <summary>What one chunked backup did: the figures its metrics report.</summary>

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Wsd.Storage.Chunked;
 
@@ -57,17 +59,21 @@ public sealed class ContentDefinedChunker
             return data.Length;
         int end = Math.Min(data.Length, _max);
         int normal = Math.Min(end, _average);
+        // The hot loop of every backup: the bounds are checked once above, not per byte (a byte
+        // indexes the 256-word table, and i stays below end <= data.Length).
+        ref byte bytes = ref MemoryMarshal.GetReference(data);
+        ref ulong gear = ref MemoryMarshal.GetArrayDataReference(Gear);
         ulong hash = 0;
         int i = _min;
         for (; i < normal; i++)
         {
-            hash = (hash << 1) + Gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _strictMask) == 0)
                 return i + 1;
         }
         for (; i < end; i++)
         {
-            hash = (hash << 1) + Gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _looseMask) == 0)
                 return i + 1;
         }

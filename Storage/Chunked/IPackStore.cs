@@ -6,12 +6,15 @@ namespace Wsd.Storage.Chunked;
 /// </summary>
 public interface IPackStore
 {
-    /// <summary>Stores a finished pack under its name; it is visible only once whole. The bytes are the store's to keep.</summary>
-    void Put(ChunkId pack, ReadOnlyMemory<byte> bytes);
+    /// <summary>
+    /// Stores a finished pack under its name; it is visible only once whole. The bytes are the
+    /// caller's again once the task is done: a backup fills the same buffer with its next pack but one.
+    /// </summary>
+    Task PutAsync(ChunkId pack, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken);
 
     /// <summary>
     /// <paramref name="length"/> bytes of <paramref name="pack"/> from <paramref name="offset"/>;
-    /// fewer only when the pack is shorter, which the caller treats as damage.
+    /// fewer only when the pack is shorter, which the caller treats as damage. A missing pack is DATA_LOSS.
     /// </summary>
-    byte[] Read(ChunkId pack, long offset, int length);
+    Task<byte[]> ReadAsync(ChunkId pack, long offset, int length, CancellationToken cancellationToken);
 }

@@ -27,6 +27,9 @@ public static class PackFormat
     /// <summary>The most entries one pack may list: far more than a pack's target size allows, far fewer than would cost memory.</summary>
     public const int MaxEntries = 1 << 20;
 
+    /// <summary>A pack's name: the SHA-256 of all its bytes, so that it never changes and checks itself whole.</summary>
+    public static ChunkId NameOf(ReadOnlySpan<byte> pack) => ChunkId.Of(pack);
+
     /// <summary>
     /// Whether a chunk's recorded place and sizes can be true, wherever they were read (a pack's
     /// table, a recipe, a manifest): never negative, no larger than a chunk may be, known flags, and

@@ -51,20 +51,24 @@ public static class PackReader
         return entries;
     }
 
-    /// <summary>The plain bytes of <paramref name="entry"/> from its stored bytes, checked against its ID.</summary>
-    public static byte[] ReadChunk(PackEntry entry, ReadOnlySpan<byte> stored, string pack)
+    /// <summary>
+    /// The plain bytes of <paramref name="entry"/> from its stored bytes, checked against its ID: a
+    /// chunk stored plain is checked where it lies and answered as it is, not copied.
+    /// </summary>
+    public static ReadOnlyMemory<byte> ReadChunk(PackEntry entry, ReadOnlyMemory<byte> stored, string pack)
     {
         if (stored.Length != entry.StoredLength)
             throw Damaged(pack, $"chunk {entry.Id} came back with {stored.Length} bytes, not {entry.StoredLength}");
-        byte[] plain;
+        ReadOnlyMemory<byte> plain;
         if (entry.Compressed)
         {
-            plain = new byte[entry.PlainLength];
+            var decompressed = new byte[entry.PlainLength];
+            plain = decompressed;
             int n;
             try
             {
                 using var decompressor = new Decompressor();
-                n = decompressor.Unwrap(stored, plain);
+                n = decompressor.Unwrap(stored.Span, decompressed);
             }
             catch (ZstdException e)
             {
@@ -75,9 +79,9 @@ public static class PackReader
         }
         else
         {
-            plain = stored.ToArray();
+            plain = stored;
         }
-        if (ChunkId.Of(plain) != entry.Id)
+        if (ChunkId.Of(plain.Span) != entry.Id)
             throw Damaged(pack, $"chunk {entry.Id} does not match its SHA-256");
         return plain;
     }

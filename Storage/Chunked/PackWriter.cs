@@ -6,14 +6,15 @@ namespace Wsd.Storage.Chunked;
 
 /// <summary>
 /// Writes one pack (<see cref="PackFormat"/>) into a stream: chunks as they come, then at
-/// <see cref="Finish"/> the table and the footer. The pack's name is the SHA-256 of all it wrote.
+/// <see cref="Finish"/> the table and the footer. The pack's name is the SHA-256 of all it wrote
+/// (<see cref="PackFormat.NameOf"/>), taken by the caller once the pack is whole: the backup hashes a
+/// finished pack on another thread while it fills the next.
 /// </summary>
 public sealed class PackWriter : IDisposable
 {
     readonly Stream _output;
     readonly Compressor? _compressor;
     readonly List<PackEntry> _entries = [];
-    readonly IncrementalHash _packHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     byte[] _scratch = [];
     long _length;
     bool _finished;
@@ -59,8 +60,8 @@ public sealed class PackWriter : IDisposable
         return entry;
     }
 
-    /// <summary>Writes the table and the footer; answers the pack's name, the SHA-256 of every byte of it.</summary>
-    public ChunkId Finish()
+    /// <summary>Writes the table and the footer: the pack is whole.</summary>
+    public void Finish()
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         _finished = true;
@@ -84,21 +85,16 @@ public sealed class PackWriter : IDisposable
         BinaryPrimitives.WriteInt64BigEndian(footer[16..], tableOffset);
         SHA256.HashData(table, footer[24..56]);
         Emit(footer);
-        Span<byte> name = stackalloc byte[ChunkId.Size];
-        _packHash.GetHashAndReset(name);
-        return ChunkId.Read(name);
     }
 
     void Emit(ReadOnlySpan<byte> bytes)
     {
         _output.Write(bytes);
-        _packHash.AppendData(bytes);
         _length += bytes.Length;
     }
 
     public void Dispose()
     {
         _compressor?.Dispose();
-        _packHash.Dispose();
     }
 }

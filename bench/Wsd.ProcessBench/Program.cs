@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Wsd.ProcessBench;
 
-// usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N]
+// usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|incremental|iws|veths]... [--runs N] [--size-mb N] [--small-files N]
 //        storage only: [--part-size-mib N] [--parallel-parts N] [--transports http,https]
 //        Wsd.ProcessBench sft-create DIR ARCHIVE | sft-extract ARCHIVE DIR   (the System.Formats.Tar peer)
 //        Wsd.ProcessBench generate-tree DIR MIB FILES                        (the benchmark's tree, to keep)
@@ -15,7 +15,7 @@ if (args is ["generate-tree", var treeRoot, var treeMiB, var treeFiles])
 }
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|iws|veths]... [--runs N] [--size-mb N] [--small-files N] [--part-size-mib N] [--parallel-parts N] [--transports http,https]");
+    Console.Error.WriteLine("usage: Wsd.ProcessBench REPO_ROOT [startup|archive|content|storage|incremental|iws|veths]... [--runs N] [--size-mb N] [--small-files N] [--part-size-mib N] [--parallel-parts N] [--transports http,https]");
     return 2;
 }
 string root = args[0];
@@ -44,7 +44,7 @@ string TextOption(string name, string fallback)
     return value;
 }
 var benches = rest.Count == 0 ? ["startup", "archive", "content", "storage"] : rest;
-string[] known = ["startup", "archive", "content", "storage", "iws", "veths"];
+string[] known = ["startup", "archive", "content", "storage", "incremental", "iws", "veths"];
 // Every name is checked before anything runs: a typo found after an hour of measuring costs the hour.
 if (benches.FirstOrDefault(b => !known.Contains(b)) is { } unknown)
 {
@@ -57,6 +57,7 @@ Task Run(string bench, Report report) => bench switch
     "archive" => ArchiveBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles, report),
     "content" => ContentBench.RunAsync(root, sizeMb, smallFiles, report),
     "storage" => StorageBench.RunAsync(root, runsOption ?? 5, sizeMb, smallFiles, storageOptions, report),
+    "incremental" => IncrementalBench.RunAsync(root, runsOption ?? 3, sizeMb, smallFiles, report),
     "iws" => IwsBench.RunAsync(root, runsOption ?? 200, report),
     "veths" => NetworkBench.RunAsync(root, runsOption ?? 50, report),
     _ => throw new UnreachableException($"'{bench}' passed the check of known names"),

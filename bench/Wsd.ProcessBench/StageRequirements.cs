@@ -49,6 +49,13 @@ static class StageRequirements
                 Tool("ceph-osd", "ceph-osd");
                 Tool("radosgw", "radosgw");
                 break;
+            case "incremental":
+                Root();
+                File(aot, "./build.sh build");
+                Tool("restic", "restic");
+                Tool("borg", "borgbackup");
+                Tool("git", "git");
+                break;
             case "iws":
                 Root();
                 File(aot, "./build.sh build");

@@ -12,12 +12,19 @@ public class ChunkedBackupTests
     {
         public readonly Dictionary<ChunkId, byte[]> Packs = [];
 
-        public void Put(ChunkId pack, ReadOnlyMemory<byte> bytes) => Packs[pack] = bytes.ToArray();
-
-        public byte[] Read(ChunkId pack, long offset, int length)
+        public Task PutAsync(ChunkId pack, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
         {
-            byte[] all = Packs[pack];
-            return all.AsSpan((int)Math.Min(offset, all.Length), (int)Math.Min(length, Math.Max(0, all.Length - offset))).ToArray();
+            lock (Packs)
+                Packs[pack] = bytes.ToArray();
+            return Task.CompletedTask;
+        }
+
+        public Task<byte[]> ReadAsync(ChunkId pack, long offset, int length, CancellationToken cancellationToken)
+        {
+            byte[] all;
+            lock (Packs)
+                all = Packs[pack];
+            return Task.FromResult(all.AsSpan((int)Math.Min(offset, all.Length), (int)Math.Min(length, Math.Max(0, all.Length - offset))).ToArray());
         }
 
         public long Bytes => Packs.Values.Sum(p => (long)p.Length);
