@@ -236,6 +236,22 @@ public sealed unsafe class ArchiveWriter : IDisposable
             return;
         }
         _headers.Write(_output, _entry);
+        if (_output.LargeMembers is { } large && _entry.Size >= large.LargeMemberBytes)
+        {
+            // The stat above is the file's identity: a change while it is read moves its ctime, so the next backup reads it again.
+            var identity = new FileIdentity(st.DevMajor, st.DevMinor, st.Ino, _entry.Size,
+                st.MtimeSeconds * 1_000_000_000 + st.MtimeNanoseconds, st.CtimeSeconds * 1_000_000_000 + st.CtimeNanoseconds);
+            bool held = large.Holds(identity);
+            _output.AnnounceLarge(identity, _entry.Size, held);
+            if (held)
+            {
+                _output.Zeros((int)TarFormat.PaddingOf(_entry.Size));
+                _stats.Files++;
+                _stats.DataBytes += _entry.Size;
+                _stats.FilesUnread++;
+                return;
+            }
+        }
         if (_entry.Size > TarOutput.ChunkSize)
             Libc.PosixFadvise(fd, 0, 0, 2 /* POSIX_FADV_SEQUENTIAL: larger read-ahead; small files fit the default */);
         long copied = _output.CopyFrom(fd, _entry.Size, PathSpan);

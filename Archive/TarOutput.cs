@@ -14,7 +14,7 @@ public sealed unsafe class TarOutput : IDisposable
     public const int ChunkCount = 4;
 
     readonly Stream _target;
-    readonly HandOff<(nint Buffer, int Length)> _full = new(ChunkCount);
+    readonly HandOff<Piece> _full = new(ChunkCount + 1);
     readonly HandOff<nint> _free = new(ChunkCount);
     readonly Thread _writer;
     readonly PinnedChunks _chunks = new(ChunkCount, ChunkSize);
@@ -24,9 +24,13 @@ public sealed unsafe class TarOutput : IDisposable
     long _flushed;
     bool _finished;
 
+    // A filled chunk, or (Buffer 0) an announcement for an ILargeMemberTarget, kept in order with the bytes.
+    readonly record struct Piece(nint Buffer, int Length, FileIdentity File = default, long LargeLength = 0, bool Held = false);
+
     public TarOutput(Stream target)
     {
         _target = target;
+        LargeMembers = target as ILargeMemberTarget;
         for (int i = 1; i < ChunkCount; i++)
             _free.Add(_chunks.Pointers[i]);
         _buffer = (byte*)_chunks.Pointers[0];
@@ -36,6 +40,22 @@ public sealed unsafe class TarOutput : IDisposable
 
     /// <summary>Bytes of tar stream produced so far.</summary>
     public long Position => _flushed + _position;
+
+    /// <summary>The target, when it wants large members announced.</summary>
+    public ILargeMemberTarget? LargeMembers { get; }
+
+    /// <summary>
+    /// Tells the target, in order with the bytes, that the next <paramref name="length"/> bytes are one
+    /// member's data (<see cref="ILargeMemberTarget.BeginLarge"/>). When <paramref name="held"/>, the
+    /// caller writes none of them: they count as produced, and the target supplies them.
+    /// </summary>
+    public void AnnounceLarge(in FileIdentity file, long length, bool held)
+    {
+        Flush();
+        _full.Add(new Piece(0, 0, file, length, held));
+        if (held)
+            _flushed += length;
+    }
 
     /// <summary>A span of <paramref name="length"/> bytes (at most one block) to fill in place.</summary>
     public Span<byte> Take(int length)
@@ -117,7 +137,7 @@ public sealed unsafe class TarOutput : IDisposable
         ThrowIfWriteFailed();
         if (_position == 0)
             return;
-        _full.Add(((nint)_buffer, _position));
+        _full.Add(new Piece((nint)_buffer, _position));
         _flushed += _position;
         _position = 0;
         _free.Take(out nint next);
@@ -133,19 +153,22 @@ public sealed unsafe class TarOutput : IDisposable
 
     void WriteLoop()
     {
-        while (_full.Take(out var chunk))
+        while (_full.Take(out var piece))
         {
-            var (buffer, length) = chunk;
             try
             {
-                if (_writeError is null)
-                    _target.Write(new ReadOnlySpan<byte>((byte*)buffer, length));
+                // After a failure the rest is drained, not written.
+                if (_writeError is null && piece.Buffer == 0)
+                    LargeMembers!.BeginLarge(piece.File, piece.LargeLength, piece.Held);
+                else if (_writeError is null)
+                    _target.Write(new ReadOnlySpan<byte>((byte*)piece.Buffer, piece.Length));
             }
             catch (Exception e)
             {
                 Volatile.Write(ref _writeError, e);
             }
-            _free.Add(buffer);
+            if (piece.Buffer != 0)
+                _free.Add(piece.Buffer);
         }
     }
 

@@ -16,8 +16,12 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
 {
     const int Attempts = 3;
 
+    /// <param name="filesCache">
+    /// Where this workspace's files cache lives, for a chunked backup (docs/chunked-backups.md,
+    /// "Files cache"): read before, replaced after a backup that succeeded. Null for none.
+    /// </param>
     public async Task<ArchiveStats> UploadAsync(string contentDirectory, IObjectStore store, ObjectLocation location, CancellationToken cancellationToken,
-        ContentProgress.Tracker? progress = null)
+        ContentProgress.Tracker? progress = null, string? filesCache = null)
     {
         using var slot = await limiter.AcquireAsync(cancellationToken);
         ReadyMarker.Remove(contentDirectory); // never part of a backup (docs/compatibility.md#ready-marker)
@@ -25,7 +29,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         {
             try
             {
-                return await UploadOnceAsync(contentDirectory, store, location, progress, cancellationToken);
+                return await UploadOnceAsync(contentDirectory, store, location, progress, filesCache, cancellationToken);
             }
             catch (Exception e) when (attempt < Attempts && StorageFaults.IsConnectionFault(e) && !Linux.FilesystemFaults.IsFilesystemFault(e))
             {
@@ -36,7 +40,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
     }
 
     async Task<ArchiveStats> UploadOnceAsync(string contentDirectory, IObjectStore store, ObjectLocation location, ContentProgress.Tracker? progress,
-        CancellationToken cancellationToken)
+        string? filesCache, CancellationToken cancellationToken)
     {
         var stats = progress?.NewRun() ?? new ArchiveStats();
         // A huge directory's sorted names spill into the working area (on disk, outside the workspace and its quota), not a tmpfs /tmp that counts as memory.
@@ -47,7 +51,7 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         };
         if (format == Config.BackupFormat.Chunked)
         {
-            await UploadChunkedAsync(contentDirectory, store, location, options, cancellationToken);
+            await UploadChunkedAsync(contentDirectory, store, location, options, filesCache, cancellationToken);
         }
         else
         {
@@ -67,13 +71,16 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
 
     // The tar stream goes through the chunker; chunks the previous backup of this object stored are
     // only named, new ones are packed and stored, and the manifest is written under the object's
-    // name last, after every pack it names (docs/chunked-backups.md).
+    // name last, after every pack it names (docs/chunked-backups.md). Large files the files cache
+    // knows, unchanged and with their chunks among those, are not read at all.
     async Task UploadChunkedAsync(string contentDirectory, IObjectStore store, ObjectLocation location, ArchiveWriteOptions options,
-        CancellationToken cancellationToken)
+        string? filesCachePath, CancellationToken cancellationToken)
     {
+        long started = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100; // before the first stat: what changed from here on is not trusted
         var packs = ChunkedObjects.PacksOf(store, location);
         var known = await ChunkedObjects.KnownChunksAsync(store, location, packs, log, cancellationToken);
-        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known, Storage.Chunked.ChunkedBackupOptions.Default, cancellationToken);
+        var cache = filesCachePath is null ? null : FilesCacheFile.Read(filesCachePath, log);
+        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known, Storage.Chunked.ChunkedBackupOptions.Default, cache, cancellationToken);
         var manifest = await Task.Run(() =>
         {
             ArchiveWriter.Write(contentDirectory, chunked, options);
@@ -85,10 +92,12 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
             await upload.Content.WriteAsync(bytes, cancellationToken);
             await upload.CommitAsync(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), cancellationToken);
         }
+        if (filesCachePath is not null)
+            FilesCacheFile.Write(filesCachePath, chunked.FilesSeen(started), log);
         var s = chunked.Stats;
         long storedBytes = s.BytesSent + bytes.Length;
-        metrics.ChunkedBackup(s.BytesRead, storedBytes, s.ChunksNew, s.ChunksReused);
-        log.LogInformation("chunked backup {object}: {read} bytes read, {new} chunks new and {reused} reused, {packs} packs and {sent} bytes stored",
-            location.Qualified, s.BytesRead, s.ChunksNew, s.ChunksReused, s.PacksWritten, storedBytes);
+        metrics.ChunkedBackup(s.BytesRead, s.BytesUnread, storedBytes, s.ChunksNew, s.ChunksReused);
+        log.LogInformation("chunked backup {object}: {read} bytes of tar stream ({unread} of them named from the files cache, not read), {new} chunks new and {reused} reused, {packs} packs and {sent} bytes stored",
+            location.Qualified, s.BytesRead, s.BytesUnread, s.ChunksNew, s.ChunksReused, s.PacksWritten, storedBytes);
     }
 }

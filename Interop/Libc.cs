@@ -178,6 +178,9 @@ public struct StatxBuffer
     [FieldOffset(40)] public ulong Size;
     /// <summary>stx_blocks: 512-byte units allocated (fewer than the size means holes).</summary>
     [FieldOffset(48)] public ulong Blocks;
+    /// <summary>stx_ctime: the last change of content or metadata, which no system call lets a user set.</summary>
+    [FieldOffset(96)] public long CtimeSeconds;
+    [FieldOffset(104)] public uint CtimeNanoseconds;
     [FieldOffset(112)] public long MtimeSeconds;
     [FieldOffset(120)] public uint MtimeNanoseconds;
     [FieldOffset(128)] public uint RdevMajor;

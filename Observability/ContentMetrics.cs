@@ -19,7 +19,7 @@ public sealed class ContentMetrics
     readonly CounterFamily _backups;
     readonly HistogramFamily _backupDuration;
     readonly CounterFamily _restores;
-    readonly CounterFamily _chunkedBytesRead, _chunkedBytesStored, _chunkedChunks;
+    readonly CounterFamily _chunkedBytesRead, _chunkedBytesUnread, _chunkedBytesStored, _chunkedChunks;
 
     public ContentMetrics(MetricRegistry registry)
     {
@@ -43,6 +43,8 @@ public sealed class ContentMetrics
             "Workspace contents restored from an archive, by kind (backup: the workspace's own; snapshot) and result (ok, failed).", "kind", "result"));
         _chunkedBytesRead = registry.Register(new CounterFamily("wsd_chunked_backup_read_bytes_total",
             "Bytes of tar stream chunked backups and snapshots read from workspaces."));
+        _chunkedBytesUnread = registry.Register(new CounterFamily("wsd_chunked_backup_unread_bytes_total",
+            "Bytes of unchanged large files chunked backups and snapshots named from the files cache without reading them."));
         _chunkedBytesStored = registry.Register(new CounterFamily("wsd_chunked_backup_stored_bytes_total",
             "Bytes chunked backups and snapshots sent to storage: new chunks, pack tables and manifests."));
         _chunkedChunks = registry.Register(new CounterFamily("wsd_chunked_backup_chunks_total",
@@ -50,9 +52,11 @@ public sealed class ContentMetrics
     }
 
     /// <summary>One chunked backup's figures (docs/chunked-backups.md).</summary>
-    public void ChunkedBackup(long bytesRead, long bytesStored, long chunksNew, long chunksReused)
+    /// <param name="streamBytes">The tar stream's length, <paramref name="unreadBytes"/> included.</param>
+    public void ChunkedBackup(long streamBytes, long unreadBytes, long bytesStored, long chunksNew, long chunksReused)
     {
-        _chunkedBytesRead.WithLabels().Inc(bytesRead);
+        _chunkedBytesRead.WithLabels().Inc(streamBytes - unreadBytes);
+        _chunkedBytesUnread.WithLabels().Inc(unreadBytes);
         _chunkedBytesStored.WithLabels().Inc(bytesStored);
         _chunkedChunks.WithLabels("new").Inc(chunksNew);
         _chunkedChunks.WithLabels("reused").Inc(chunksReused);

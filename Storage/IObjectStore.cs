@@ -16,11 +16,12 @@ public interface IObjectStore
     Task<StoredObject?> OpenReadAsync(ObjectLocation location, CancellationToken cancellationToken);
 
     /// <summary>
-    /// <paramref name="length"/> bytes of the object from <paramref name="offset"/>, fewer where it
-    /// ends first; null when there is no such object. For packs, which are read in ranges
+    /// Fills <paramref name="destination"/> with the object's bytes from <paramref name="offset"/>
+    /// and answers how many it got: fewer only where the object ends first; null when there is no
+    /// such object. For packs, which are read in ranges into buffers a restore reuses
     /// (docs/chunked-backups.md).
     /// </summary>
-    Task<byte[]?> ReadRangeAsync(ObjectLocation location, long offset, int length, CancellationToken cancellationToken);
+    Task<int?> ReadRangeAsync(ObjectLocation location, long offset, Memory<byte> destination, CancellationToken cancellationToken);
 }
 
 public static class ObjectStores
@@ -42,8 +43,12 @@ public interface IObjectUpload : IAsyncDisposable
 {
     Stream Content { get; }
 
-    /// <summary>Makes the object visible under its name, with its digest stored beside it.</summary>
-    Task CommitAsync(string sha256, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes the object visible under its name, with its digest stored beside it; with none (null)
+    /// for an object that checks itself piece by piece, a chunked backup's pack
+    /// (docs/chunked-backups.md, "Storage layout").
+    /// </summary>
+    Task CommitAsync(string? sha256, CancellationToken cancellationToken);
 }
 
 /// <summary>An object being read, and the SHA-256 stored with it (null when the store has none).</summary>

@@ -61,10 +61,9 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
     }
 
     // Synchronous: a local read of a pack's range is one pread, and this class is unsafe code, which cannot await.
-    public Task<byte[]?> ReadRangeAsync(ObjectLocation location, long offset, int length, CancellationToken cancellationToken)
+    public Task<int?> ReadRangeAsync(ObjectLocation location, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
         string path = PathOf(location);
         Microsoft.Win32.SafeHandles.SafeFileHandle file;
         try
@@ -73,21 +72,19 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return Task.FromResult<byte[]?>(null);
+            return Task.FromResult<int?>(null);
         }
         using (file)
         {
-            long available = Math.Max(0, RandomAccess.GetLength(file) - offset);
-            var bytes = new byte[(int)Math.Min(length, available)];
             int got = 0;
-            while (got < bytes.Length)
+            while (got < destination.Length)
             {
-                int n = RandomAccess.Read(file, bytes.AsSpan(got), offset + got);
+                int n = RandomAccess.Read(file, destination.Span[got..], offset + got);
                 if (n == 0)
-                    return Task.FromResult<byte[]?>(bytes[..got]); // shortened meanwhile: the caller sees fewer bytes than it asked for
+                    break; // the end: the caller sees fewer bytes than it asked for
                 got += n;
             }
-            return Task.FromResult<byte[]?>(bytes);
+            return Task.FromResult<int?>(got);
         }
     }
 
@@ -136,7 +133,7 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
 
         public Stream Content => content;
 
-        public Task CommitAsync(string sha256, CancellationToken cancellationToken)
+        public Task CommitAsync(string? sha256, CancellationToken cancellationToken)
         {
             try
             {
@@ -150,9 +147,20 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
             return Task.CompletedTask;
         }
 
-        void Commit(string sha256)
+        void Commit(string? sha256)
         {
             var file = content.File;
+            if (sha256 is not null)
+                SetDigest(file, sha256);
+            file.Flush();
+            Durability.Sync(file.SafeFileHandle, temporary);
+            file.Dispose();
+            File.Move(temporary, target, overwrite: true);
+            Durability.SyncDirectory(Path.GetDirectoryName(target)!);
+        }
+
+        void SetDigest(FileStream file, string sha256)
+        {
             var name = Encoding.ASCII.GetBytes(DigestXattr + "\0");
             var value = Encoding.ASCII.GetBytes(sha256);
             fixed (byte* n = name)
@@ -162,11 +170,6 @@ public sealed unsafe class LocalObjectStore(string root, string bucket) : IObjec
                     Errno.Last != Errno.EOPNOTSUPP)
                     throw SyscallException.FromLastError("fsetxattr", temporary);
             }
-            file.Flush();
-            Durability.Sync(file.SafeFileHandle, temporary);
-            file.Dispose();
-            File.Move(temporary, target, overwrite: true);
-            Durability.SyncDirectory(Path.GetDirectoryName(target)!);
         }
 
         public ValueTask DisposeAsync()

@@ -26,8 +26,9 @@ public static class InstanceId
             throw Invalid(id, "it must not start with '.'");
         if (id.EndsWith(WorkingArea.ServiceDirSuffix, StringComparison.Ordinal) ||
             id.EndsWith(WorkingArea.SessionFileSuffix, StringComparison.Ordinal) ||
-            id.EndsWith(WorkingArea.SessionFileSuffix + WorkingArea.CorruptSuffix, StringComparison.Ordinal))
-            throw Invalid(id, $"it must not end with '{WorkingArea.ServiceDirSuffix}', '{WorkingArea.SessionFileSuffix}' or '{WorkingArea.CorruptSuffix}'");
+            id.EndsWith(WorkingArea.SessionFileSuffix + WorkingArea.CorruptSuffix, StringComparison.Ordinal) ||
+            id.EndsWith(WorkingArea.FilesCacheSuffix, StringComparison.Ordinal))
+            throw Invalid(id, $"it must not end with '{WorkingArea.ServiceDirSuffix}', '{WorkingArea.SessionFileSuffix}', '{WorkingArea.CorruptSuffix}' or '{WorkingArea.FilesCacheSuffix}'");
     }
 
     public static bool IsValid(string id)

@@ -55,6 +55,8 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             throw new WsdException(ErrorCode.AlreadyExists, "workspace exists already");
         try
         {
+            // A cache left by an earlier workspace of this ID describes other content (docs/chunked-backups.md, "Files cache").
+            File.Delete(area.FilesCache(spec.InstanceId));
             session.Write();
         }
         catch (Exception e)
@@ -174,6 +176,7 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
             _sessions.TryRemove(new KeyValuePair<string, Session>(session.Id, session));
             RemoveTree(session.ContentLocation);
             RemoveServiceDirectory(session.ServiceDirectory);
+            File.Delete(area.FilesCache(session.Id));
             removed?.Invoke(session);
             return gitStatus;
         }
@@ -281,11 +284,15 @@ public sealed class SessionStore(WorkingArea area, TimeProvider clock, ILogger<S
         {
             if (entry.LastWriteTimeUtc > cutoff)
                 continue;
-            if (entry is FileInfo temporary)
+            if (entry is FileInfo file)
             {
-                if (temporary.Name.StartsWith('.') && temporary.Name.Contains(".tmp-", StringComparison.Ordinal))
+                bool temporary = file.Name.StartsWith('.') && file.Name.Contains(".tmp-", StringComparison.Ordinal);
+                // A files cache outlives its workspace only when a dispose was cut short: it is a hint, never content.
+                bool strayCache = file.Name.EndsWith(WorkingArea.FilesCacheSuffix, StringComparison.Ordinal)
+                    && file.Name[..^WorkingArea.FilesCacheSuffix.Length] is var owner && !_sessions.ContainsKey(owner) && !File.Exists(area.SessionFile(owner));
+                if (temporary || strayCache)
                 {
-                    temporary.Delete();
+                    file.Delete();
                     removed++;
                 }
                 continue;

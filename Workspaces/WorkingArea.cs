@@ -13,6 +13,8 @@ public sealed class WorkingArea(string root)
     public const string SocketName = "daemon.sock";
     /// <summary>Appended to a session file that could not be read at start, moved aside with its content kept.</summary>
     public const string CorruptSuffix = ".corrupt";
+    /// <summary>The workspace's files cache for chunked backups (docs/chunked-backups.md, "Files cache"): the daemon's, outside the content.</summary>
+    public const string FilesCacheSuffix = ".files-cache";
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -23,6 +25,8 @@ public sealed class WorkingArea(string root)
     public string SocketPath(string id) => Path.Combine(ServiceDir(id), SocketName);
 
     public string SessionFile(string id) => Path.Combine(Root, id + SessionFileSuffix);
+
+    public string FilesCache(string id) => Path.Combine(Root, id + FilesCacheSuffix);
 
     /// <summary>Creates the working area if it is missing (docs/compatibility.md#working-area-layout).</summary>
     public void Create() =>

@@ -80,7 +80,9 @@ public sealed class WorkspaceBackups(
         using var tracker = progress.Begin(session.Id, "backup");
         try
         {
-            await uploader.UploadAsync(session.ContentLocation, remote.Objects, storage.Backup, cancellationToken, tracker);
+            // The files cache goes with the backup, whose predecessor names the chunks it may reuse; a
+            // snapshot has no predecessor of its name yet (docs/chunked-backups.md, "Files cache").
+            await uploader.UploadAsync(session.ContentLocation, remote.Objects, storage.Backup, cancellationToken, tracker, sessions.Area.FilesCache(session.Id));
             metrics.Uploaded("backup", succeeded: true, clock.GetElapsedTime(started));
         }
         catch (Exception e) when (e is not WsdException { Code: ErrorCode.ResourceExhausted })

@@ -13,17 +13,20 @@ public sealed class ChunkSplitter : Stream
 {
     readonly ContentDefinedChunker _small, _large;
     readonly Action<ReadOnlySpan<byte>> _emit;
+    readonly Action? _largeEnded;
     readonly byte[] _buffer;
     int _filled;
     long _largeLeft; // bytes of the announced large data still to come; 0 outside it
     long _position;
 
     /// <param name="emit">Given each chunk, in order; the span is valid only during the call.</param>
-    public ChunkSplitter(ContentDefinedChunker small, ContentDefinedChunker large, Action<ReadOnlySpan<byte>> emit)
+    /// <param name="largeEnded">Called once the last chunk of a large region was emitted.</param>
+    public ChunkSplitter(ContentDefinedChunker small, ContentDefinedChunker large, Action<ReadOnlySpan<byte>> emit, Action? largeEnded = null)
     {
         _small = small;
         _large = large;
         _emit = emit;
+        _largeEnded = largeEnded;
         _buffer = new byte[Math.Max(small.MaxBytes, large.MaxBytes)];
     }
 
@@ -33,8 +36,18 @@ public sealed class ChunkSplitter : Stream
         if (_largeLeft > 0)
             throw new InvalidOperationException($"a large region is still open ({_largeLeft} bytes to come)");
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        Cut(_small, final: true);
+        Boundary();
         _largeLeft = length;
+        if (length == 0)
+            _largeEnded?.Invoke(); // an empty region has ended as it began
+    }
+
+    /// <summary>A chunk boundary here: what is buffered becomes chunks now (where data the caller supplies as chunks of its own goes).</summary>
+    public void Boundary()
+    {
+        if (_largeLeft > 0)
+            throw new InvalidOperationException($"a large region is still open ({_largeLeft} bytes to come)");
+        Cut(_small, final: true);
     }
 
     public override void Write(ReadOnlySpan<byte> data)
@@ -53,6 +66,7 @@ public sealed class ChunkSplitter : Stream
                 if (_largeLeft == 0)
                 {
                     Cut(_large, final: true); // the large data ends here, and so does its last chunk
+                    _largeEnded?.Invoke();
                     continue;
                 }
             }

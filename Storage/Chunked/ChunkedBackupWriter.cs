@@ -8,7 +8,7 @@ namespace Wsd.Storage.Chunked;
 /// recipe itself is chunked and stored the same way, so an unchanged recipe stores nothing either,
 /// and the manifest naming it is the result. Nothing refers to a pack before the pack is stored.
 /// </summary>
-public sealed class ChunkedBackupWriter : Stream
+public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
 {
     readonly IPackStore _store;
     readonly IDictionary<ChunkId, ChunkRef> _known;
@@ -16,26 +16,89 @@ public sealed class ChunkedBackupWriter : Stream
     readonly ChunkSplitter _splitter;
     readonly CancellationToken _cancellation;
     readonly List<ChunkRef> _recipe = [];
+    // Files-cache hits: files whose data the owner's known chunks hold, by their identity, resolved to where those chunks are.
+    readonly Dictionary<Archive.FileIdentity, ChunkRef[]> _held = [];
+    // What the next files cache learns: files named from the cache, and files chunked here with their place in the recipe.
+    readonly List<(Archive.FileIdentity File, ChunkRef[] Chunks)> _reused = [];
+    readonly List<(Archive.FileIdentity File, int First, int Count)> _chunkedFiles = [];
+    (Archive.FileIdentity File, int First)? _openFile;
     OpenPack _filling;
     // The pack finished last, being named and stored on another thread while the next one fills;
     // at most one, so memory is two packs whatever the backup's size.
     OpenPack? _shipping;
 
     /// <param name="known">The owner's stored chunks; new ones are added as their packs are stored.</param>
-    public ChunkedBackupWriter(IPackStore store, IDictionary<ChunkId, ChunkRef> known, ChunkedBackupOptions options, CancellationToken cancellationToken = default)
+    /// <param name="filesCache">
+    /// The workspace's files cache from its last backup: a file it names whose chunks are all among
+    /// <paramref name="known"/> is not read again. A chunk it names that is not known may be gone
+    /// (its backup replaced, its pack collected), so such a file is read.
+    /// </param>
+    public ChunkedBackupWriter(IPackStore store, IDictionary<ChunkId, ChunkRef> known, ChunkedBackupOptions options, FilesCache? filesCache = null,
+        CancellationToken cancellationToken = default)
     {
         _cancellation = cancellationToken;
         _store = store;
         _known = known;
         _options = options;
         _filling = new OpenPack(options, null);
-        _splitter = new ChunkSplitter(options.Small, options.Large, chunk => Store(chunk, _recipe));
+        _splitter = new ChunkSplitter(options.Small, options.Large, chunk => Store(chunk, _recipe), FileEnded);
+        foreach (var (file, chunks) in (filesCache ?? FilesCache.Empty).Files)
+        {
+            var resolved = new ChunkRef[chunks.Length];
+            bool all = true;
+            for (int i = 0; i < chunks.Length && all; i++)
+                all = known.TryGetValue(chunks[i].Entry.Id, out resolved[i]);
+            if (all)
+                _held[file] = resolved;
+        }
     }
 
     public ChunkedBackupStats Stats { get; } = new();
 
     /// <summary>The next <paramref name="length"/> bytes are one large member's data (<see cref="ChunkSplitter.BeginLarge"/>).</summary>
-    public void BeginLarge(long length) => _splitter.BeginLarge(length);
+    public void BeginLarge(long length)
+    {
+        _openFile = null;
+        _splitter.BeginLarge(length);
+    }
+
+    public long LargeMemberBytes => _options.LargeMemberBytes;
+
+    // Asked on the archive's walking thread: _held is only read after the constructor.
+    public bool Holds(in Archive.FileIdentity file) => _held.ContainsKey(file);
+
+    public void BeginLarge(in Archive.FileIdentity file, long length, bool held)
+    {
+        if (!held)
+        {
+            _splitter.Boundary(); // the chunks before the file are in the recipe: its own start here
+            _openFile = (file, _recipe.Count);
+            _splitter.BeginLarge(length);
+            return;
+        }
+        // The file's chunks, as they were cut when it was last read: a boundary before them, as there was then.
+        _splitter.Boundary();
+        var chunks = _held[file];
+        _recipe.AddRange(chunks);
+        _reused.Add((file, chunks));
+        Stats.ChunksReused += chunks.Length;
+        Stats.BytesRead += length;
+        Stats.BytesUnread += length;
+    }
+
+    void FileEnded()
+    {
+        if (_openFile is { } open)
+            _chunkedFiles.Add((open.File, open.First, _recipe.Count - open.First));
+        _openFile = null;
+    }
+
+    /// <summary>
+    /// The files cache for the next backup, after <see cref="Complete"/>: every large file of this
+    /// one and its chunks, as far as <see cref="FilesCache.Of"/> trusts them.
+    /// </summary>
+    public FilesCache FilesSeen(long backupStartedNanoseconds) =>
+        FilesCache.Of(_reused.Concat(_chunkedFiles.Select(f => (f.File, _recipe.GetRange(f.First, f.Count).ToArray()))), backupStartedNanoseconds);
 
     public override void Write(ReadOnlySpan<byte> data)
     {
@@ -182,6 +245,9 @@ public sealed class ChunkedBackupWriter : Stream
 /// <summary>How a chunked backup cuts and packs (docs/chunked-backups.md, "Chunk boundaries").</summary>
 public sealed record ChunkedBackupOptions(ContentDefinedChunker Small, ContentDefinedChunker Large, long PackBytes, int ZstdLevel)
 {
+    /// <summary>Members with this much data or more are cut on their own with the large chunker, and remembered in the files cache.</summary>
+    public long LargeMemberBytes { get; init; } = 1 << 20;
+
     /// <summary>16 KiB chunks for headers and small members, 1 MiB inside large ones, 8 MiB packs, no compression.</summary>
     public static ChunkedBackupOptions Default { get; } = new(
         new ContentDefinedChunker(4 << 10, 16 << 10, 64 << 10),
@@ -192,7 +258,10 @@ public sealed record ChunkedBackupOptions(ContentDefinedChunker Small, ContentDe
 /// <summary>What one chunked backup did: the figures its metrics report.</summary>
 public sealed class ChunkedBackupStats
 {
+    /// <summary>Bytes of the tar stream, <see cref="BytesUnread"/> included.</summary>
     public long BytesRead { get; set; }
+    /// <summary>Bytes of files the files cache named, not read.</summary>
+    public long BytesUnread { get; set; }
     public long BytesSent { get; set; }
     public long ChunksNew { get; set; }
     public long ChunksReused { get; set; }

@@ -8,7 +8,7 @@ namespace Wsd.Storage.Chunked;
 /// from the chunks the manifest names; the stream must come to exactly the manifest's length.
 /// Consecutive chunks that lie back to back in one pack are fetched as one range, several ranges
 /// are fetched and checked at once ahead of the reader, and a chunk stored plain is handed on from
-/// the range it came in, not copied.
+/// the range it came in, not copied. Memory is <see cref="RangesAhead"/> + 1 range buffers, reused.
 /// </summary>
 public sealed class ChunkedRestoreStream : Stream
 {
@@ -16,15 +16,17 @@ public sealed class ChunkedRestoreStream : Stream
     public const int RangeBytes = 4 << 20;
 
     /// <summary>Ranges fetched ahead of the reader: enough to keep a store's latency and the checks' hashing off its path, few enough to bound memory.</summary>
-    public const int RangesAhead = 4;
+    public const int RangesAhead = 3;
 
     readonly IPackStore _store;
     readonly string _name;
     readonly long _length;
     readonly ChunkRef[] _recipe;
     readonly List<(int First, int Count)> _ranges;
-    readonly Queue<Task<ReadOnlyMemory<byte>[]>> _ahead = new();
+    readonly Queue<(Task<ReadOnlyMemory<byte>[]> Chunks, byte[] Buffer)> _ahead = new();
+    readonly Stack<byte[]> _spare = new();
     readonly CancellationTokenSource _stop = new();
+    byte[]? _buffer; // the range being handed on: its plain chunks are slices of it
     int _nextRange;
     ReadOnlyMemory<byte>[] _chunks = [];
     int _chunk;
@@ -51,7 +53,8 @@ public sealed class ChunkedRestoreStream : Stream
         using var recipe = new MemoryStream();
         foreach (var range in ranges)
         {
-            foreach (var chunk in Task.Run(() => FetchAsync(store, manifest.Recipe, range, name, CancellationToken.None)).GetAwaiter().GetResult())
+            var buffer = new byte[RangeLength(manifest.Recipe, range)];
+            foreach (var chunk in Task.Run(() => FetchAsync(store, manifest.Recipe, range, buffer, name, CancellationToken.None)).GetAwaiter().GetResult())
                 recipe.Write(chunk.Span);
         }
         return ChunkRef.ReadAll(recipe.GetBuffer().AsSpan(0, (int)recipe.Length), name);
@@ -82,24 +85,37 @@ public sealed class ChunkedRestoreStream : Stream
         return ranges;
     }
 
-    // One range read, and every chunk in it checked: on a worker, so the hashing runs beside the extractor.
-    static async Task<ReadOnlyMemory<byte>[]> FetchAsync(IPackStore store, IReadOnlyList<ChunkRef> recipe, (int First, int Count) range, string name,
-        CancellationToken cancellationToken)
+    static int RangeLength(IReadOnlyList<ChunkRef> recipe, (int First, int Count) range)
+    {
+        var last = recipe[range.First + range.Count - 1].Entry;
+        return (int)(last.Offset + last.StoredLength - recipe[range.First].Entry.Offset);
+    }
+
+    // One range read into the buffer, and every chunk in it checked: on a worker, so the hashing runs beside the extractor.
+    static async Task<ReadOnlyMemory<byte>[]> FetchAsync(IPackStore store, IReadOnlyList<ChunkRef> recipe, (int First, int Count) range, byte[] buffer,
+        string name, CancellationToken cancellationToken)
     {
         var head = recipe[range.First];
-        var last = recipe[range.First + range.Count - 1].Entry;
-        long length = last.Offset + last.StoredLength - head.Entry.Offset;
-        byte[] bytes = await store.ReadAsync(head.Pack, head.Entry.Offset, (int)length, cancellationToken);
+        int length = RangeLength(recipe, range);
+        int got = await store.ReadAsync(head.Pack, head.Entry.Offset, buffer.AsMemory(0, length), cancellationToken);
         string pack = $"{head.Pack} (for {name})";
-        if (bytes.Length != length)
-            throw new WsdException(ErrorCode.DataLoss, $"pack {pack} is damaged: it ends {length - bytes.Length} bytes before the chunks a backup names in it");
+        if (got != length)
+            throw new WsdException(ErrorCode.DataLoss, $"pack {pack} is damaged: it ends {length - got} bytes before the chunks a backup names in it");
         var chunks = new ReadOnlyMemory<byte>[range.Count];
         for (int i = 0; i < range.Count; i++)
         {
             var entry = recipe[range.First + i].Entry;
-            chunks[i] = PackReader.ReadChunk(entry, bytes.AsMemory((int)(entry.Offset - head.Entry.Offset), entry.StoredLength), pack);
+            chunks[i] = PackReader.ReadChunk(entry, buffer.AsMemory((int)(entry.Offset - head.Entry.Offset), entry.StoredLength), pack);
         }
         return chunks;
+    }
+
+    // A buffer for a range: a spare one when it is large enough (they all are, but for a range of one outsized chunk).
+    byte[] BufferFor(int length)
+    {
+        if (_spare.TryPop(out var spare) && spare.Length >= length)
+            return spare;
+        return new byte[Math.Max(length, RangeBytes)];
     }
 
     public override int Read(Span<byte> destination)
@@ -111,14 +127,21 @@ public sealed class ChunkedRestoreStream : Stream
                 _current = _chunks[_chunk++];
                 continue;
             }
+            // Every chunk of the last range was handed on: its buffer is free.
+            if (_buffer is not null)
+                _spare.Push(_buffer);
+            _buffer = null;
             while (_ahead.Count < RangesAhead && _nextRange < _ranges.Count)
             {
                 var range = _ranges[_nextRange++];
-                _ahead.Enqueue(Task.Run(() => FetchAsync(_store, _recipe, range, _name, _stop.Token)));
+                var buffer = BufferFor(RangeLength(_recipe, range));
+                _ahead.Enqueue((Task.Run(() => FetchAsync(_store, _recipe, range, buffer, _name, _stop.Token)), buffer));
             }
             if (_ahead.Count == 0)
                 return 0;
-            _chunks = _ahead.Dequeue().GetAwaiter().GetResult();
+            var (next, nextBuffer) = _ahead.Dequeue();
+            _chunks = next.GetAwaiter().GetResult();
+            _buffer = nextBuffer;
             _chunk = 0;
         }
         int n = Math.Min(destination.Length, _current.Length);
@@ -136,7 +159,7 @@ public sealed class ChunkedRestoreStream : Stream
         {
             // A restore that stops early (a failure, a cancel) stops the reads it started, and waits for them.
             _stop.Cancel();
-            foreach (var pending in _ahead)
+            foreach (var (pending, _) in _ahead)
             {
                 try
                 {

@@ -13,8 +13,9 @@ public interface IPackStore
     Task PutAsync(ChunkId pack, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken);
 
     /// <summary>
-    /// <paramref name="length"/> bytes of <paramref name="pack"/> from <paramref name="offset"/>;
-    /// fewer only when the pack is shorter, which the caller treats as damage. A missing pack is DATA_LOSS.
+    /// Fills <paramref name="destination"/> with <paramref name="pack"/>'s bytes from
+    /// <paramref name="offset"/>, answering how many: fewer only when the pack is shorter, which the
+    /// caller treats as damage. A missing pack is DATA_LOSS.
     /// </summary>
-    Task<byte[]> ReadAsync(ChunkId pack, long offset, int length, CancellationToken cancellationToken);
+    Task<int> ReadAsync(ChunkId pack, long offset, Memory<byte> destination, CancellationToken cancellationToken);
 }

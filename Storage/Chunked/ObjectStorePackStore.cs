@@ -4,7 +4,8 @@ namespace Wsd.Storage.Chunked;
 
 /// <summary>
 /// One owner's packs as objects of a store: <c>&lt;owner&gt;/chunks/packs/&lt;sha256&gt;</c>, written
-/// the way every object is (visible only once whole) with the pack's own name as its digest.
+/// the way every object is (visible only once whole), with no digest beside them: a pack's name
+/// covers its table, and each chunk is checked against its ID when read.
 /// </summary>
 public sealed class ObjectStorePackStore(IObjectStore store, string owner) : IPackStore
 {
@@ -14,13 +15,13 @@ public sealed class ObjectStorePackStore(IObjectStore store, string owner) : IPa
     {
         await using var upload = await store.BeginUploadAsync(Location(pack), ObjectContent.Other, cancellationToken);
         await upload.Content.WriteAsync(bytes, cancellationToken);
-        await upload.CommitAsync(pack.ToString(), cancellationToken);
+        await upload.CommitAsync(null, cancellationToken);
     }
 
-    public async Task<byte[]> ReadAsync(ChunkId pack, long offset, int length, CancellationToken cancellationToken)
+    public async Task<int> ReadAsync(ChunkId pack, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var location = Location(pack);
-        byte[]? bytes = await store.ReadRangeAsync(location, offset, length, cancellationToken);
-        return bytes ?? throw new WsdException(ErrorCode.DataLoss, $"pack {location.Qualified} is missing: a backup names it, and the store has no such object");
+        int? got = await store.ReadRangeAsync(location, offset, destination, cancellationToken);
+        return got ?? throw new WsdException(ErrorCode.DataLoss, $"pack {location.Qualified} is missing: a backup names it, and the store has no such object");
     }
 }

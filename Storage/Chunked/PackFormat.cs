@@ -27,8 +27,18 @@ public static class PackFormat
     /// <summary>The most entries one pack may list: far more than a pack's target size allows, far fewer than would cost memory.</summary>
     public const int MaxEntries = 1 << 20;
 
-    /// <summary>A pack's name: the SHA-256 of all its bytes, so that it never changes and checks itself whole.</summary>
-    public static ChunkId NameOf(ReadOnlySpan<byte> pack) => ChunkId.Of(pack);
+    /// <summary>
+    /// A whole pack's name: the SHA-256 of its table and footer. The table names every chunk by the
+    /// SHA-256 of its bytes, with its place and sizes, so two packs share a name only when they hold the
+    /// same chunks in the same places, and either serves every reference to it. Hashing the table,
+    /// not the whole pack, spares a second pass over every byte a backup stores (each chunk is
+    /// checked against its ID when read).
+    /// </summary>
+    public static ChunkId NameOf(ReadOnlySpan<byte> pack)
+    {
+        long tableOffset = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(pack[^FooterSize..][16..]);
+        return ChunkId.Of(pack[(int)tableOffset..]);
+    }
 
     /// <summary>
     /// Whether a chunk's recorded place and sizes can be true, wherever they were read (a pack's

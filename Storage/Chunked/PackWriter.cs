@@ -6,9 +6,8 @@ namespace Wsd.Storage.Chunked;
 
 /// <summary>
 /// Writes one pack (<see cref="PackFormat"/>) into a stream: chunks as they come, then at
-/// <see cref="Finish"/> the table and the footer. The pack's name is the SHA-256 of all it wrote
-/// (<see cref="PackFormat.NameOf"/>), taken by the caller once the pack is whole: the backup hashes a
-/// finished pack on another thread while it fills the next.
+/// <see cref="Finish"/> the table and the footer. The pack's name is taken from its table once it is
+/// whole (<see cref="PackFormat.NameOf"/>).
 /// </summary>
 public sealed class PackWriter : IDisposable
 {

@@ -137,7 +137,7 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
         }));
     }
 
-    public async Task CommitAsync(string sha256, CancellationToken cancellationToken)
+    public async Task CommitAsync(string? sha256, CancellationToken cancellationToken)
     {
         try
         {
@@ -151,20 +151,21 @@ sealed class S3MultipartUpload : Stream, IObjectUpload
 
     WsdException Failure(Exception e) => S3Faults.Failure("upload", new ObjectLocation(_bucket, _key), e);
 
-    async Task CompleteAsync(string sha256, CancellationToken cancellationToken)
+    async Task CompleteAsync(string? sha256, CancellationToken cancellationToken)
     {
         if (_uploadId is null)
         {
             using var body = new MemoryStream(_buffer, 0, _filled, writable: false);
             var put = new PutObjectRequest { BucketName = _bucket, Key = _key, InputStream = body, UseChunkEncoding = false,
                 DisablePayloadSigning = _unsignedPayload ? true : null, ContentType = _digestTrailer ? "application/x-tar" : null };
-            DigestMetadata.Apply(put.Metadata, sha256);
+            if (sha256 is not null)
+                DigestMetadata.Apply(put.Metadata, sha256);
             await _client.PutObjectAsync(put, cancellationToken);
             _committed = true;
             return;
         }
         if (_digestTrailer)
-            Write(DigestTrailer.Build(sha256, _length));
+            Write(DigestTrailer.Build(sha256 ?? throw new ArgumentNullException(nameof(sha256), "a tar archive is committed with its digest"), _length));
         if (_filled > 0)
             SendPart();
         var parts = await Task.WhenAll(_parts);

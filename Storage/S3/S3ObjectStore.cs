@@ -121,22 +121,21 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return new StoredObject(content, length, digest);
     }
 
-    public async Task<byte[]?> ReadRangeAsync(ObjectLocation location, long offset, int length, CancellationToken cancellationToken)
+    public async Task<int?> ReadRangeAsync(ObjectLocation location, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
         RequireOwnBucket(location);
-        if (length == 0)
-            return [];
+        if (destination.IsEmpty)
+            return 0;
         try
         {
             using var response = await _client.GetObjectAsync(new GetObjectRequest
             {
-                BucketName = location.Bucket, Key = location.Key, ByteRange = new ByteRange(offset, offset + length - 1),
+                BucketName = location.Bucket, Key = location.Key, ByteRange = new ByteRange(offset, offset + destination.Length - 1),
             }, cancellationToken);
-            var bytes = new byte[Math.Min(length, response.ContentLength)];
-            await response.ResponseStream.ReadExactlyAsync(bytes, cancellationToken);
-            return bytes;
+            int length = (int)Math.Min(destination.Length, response.ContentLength);
+            await response.ResponseStream.ReadExactlyAsync(destination[..length], cancellationToken);
+            return length;
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -144,7 +143,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
         {
-            return []; // the range starts past the end
+            return 0; // the range starts past the end
         }
         catch (Exception e) when (S3Faults.IsServiceFault(e))
         {

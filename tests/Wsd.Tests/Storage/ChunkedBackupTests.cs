@@ -8,28 +8,6 @@ namespace Wsd.Tests.Storage;
 /// <summary>Chunked backups in memory (the pack store is a dictionary): what a backup stores, and that the stream comes back whole.</summary>
 public class ChunkedBackupTests
 {
-    sealed class MemoryPackStore : IPackStore
-    {
-        public readonly Dictionary<ChunkId, byte[]> Packs = [];
-
-        public Task PutAsync(ChunkId pack, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-        {
-            lock (Packs)
-                Packs[pack] = bytes.ToArray();
-            return Task.CompletedTask;
-        }
-
-        public Task<byte[]> ReadAsync(ChunkId pack, long offset, int length, CancellationToken cancellationToken)
-        {
-            byte[] all;
-            lock (Packs)
-                all = Packs[pack];
-            return Task.FromResult(all.AsSpan((int)Math.Min(offset, all.Length), (int)Math.Min(length, Math.Max(0, all.Length - offset))).ToArray());
-        }
-
-        public long Bytes => Packs.Values.Sum(p => (long)p.Length);
-    }
-
     static readonly ChunkedBackupOptions Options = ChunkedBackupOptions.Default with { PackBytes = 1 << 20 };
 
     static (ChunkedManifest Manifest, ChunkedBackupStats Stats) Backup(byte[] tar, MemoryPackStore store, Dictionary<ChunkId, ChunkRef> known)

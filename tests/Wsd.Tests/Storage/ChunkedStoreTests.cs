@@ -31,10 +31,13 @@ public sealed class ChunkedStoreTests(CephRgw rgw) : IDisposable
             await upload.CommitAsync(new string('0', 64), default);
         }
 
-        Assert.Equal(bytes[1000..1100], await store.ReadRangeAsync(location, 1000, 100, default));
-        Assert.Equal(bytes[99_990..], await store.ReadRangeAsync(location, 99_990, 100, default));
-        Assert.Empty((await store.ReadRangeAsync(location, 200_000, 100, default))!);
-        Assert.Null(await store.ReadRangeAsync(location with { Key = location.Key + "-none" }, 0, 10, default));
+        var range = new byte[100];
+        Assert.Equal(100, await store.ReadRangeAsync(location, 1000, range, default));
+        Assert.Equal(bytes[1000..1100], range);
+        Assert.Equal(10, await store.ReadRangeAsync(location, 99_990, range, default));
+        Assert.Equal(bytes[99_990..], range[..10]);
+        Assert.Equal(0, await store.ReadRangeAsync(location, 200_000, range, default));
+        Assert.Null(await store.ReadRangeAsync(location with { Key = location.Key + "-none" }, 0, range, default));
         (store as IDisposable)?.Dispose();
     }
 
