@@ -14,7 +14,7 @@ public sealed unsafe class TarOutput : IDisposable
     public const int ChunkCount = 4;
 
     readonly Stream _target;
-    readonly HandOff<Piece> _full = new(ChunkCount + 1);
+    readonly HandOff<Piece> _full = new(ChunkCount);
     readonly HandOff<nint> _free = new(ChunkCount);
     readonly Thread _writer;
     readonly PinnedChunks _chunks = new(ChunkCount, ChunkSize);
@@ -24,8 +24,10 @@ public sealed unsafe class TarOutput : IDisposable
     long _flushed;
     bool _finished;
 
-    // A filled chunk, or (Buffer 0) an announcement for an ILargeMemberTarget, kept in order with the bytes.
-    readonly record struct Piece(nint Buffer, int Length, FileIdentity File = default, long LargeLength = 0, bool Held = false);
+    // A filled chunk, with the announcements for an ILargeMemberTarget that fall inside it, each at its offset.
+    readonly record struct Piece(nint Buffer, int Length, Mark[]? Marks);
+    readonly record struct Mark(int Offset, FileIdentity File, long Length, bool Held);
+    readonly List<Mark> _marks = [];
 
     public TarOutput(Stream target)
     {
@@ -51,8 +53,9 @@ public sealed unsafe class TarOutput : IDisposable
     /// </summary>
     public void AnnounceLarge(in FileIdentity file, long length, bool held)
     {
-        Flush();
-        _full.Add(new Piece(0, 0, file, length, held));
+        // Carried with the chunk it falls in, not a chunk of its own: a workspace of small files
+        // announces most of them, and a hand-off per file would cost more than their bytes.
+        _marks.Add(new Mark(_position, file, length, held));
         if (held)
             _flushed += length;
     }
@@ -135,9 +138,10 @@ public sealed unsafe class TarOutput : IDisposable
     void Flush()
     {
         ThrowIfWriteFailed();
-        if (_position == 0)
+        if (_position == 0 && _marks.Count == 0)
             return;
-        _full.Add(new Piece((nint)_buffer, _position));
+        _full.Add(new Piece((nint)_buffer, _position, _marks.Count > 0 ? [.. _marks] : null));
+        _marks.Clear();
         _flushed += _position;
         _position = 0;
         _free.Take(out nint next);
@@ -158,18 +162,30 @@ public sealed unsafe class TarOutput : IDisposable
             try
             {
                 // After a failure the rest is drained, not written.
-                if (_writeError is null && piece.Buffer == 0)
-                    LargeMembers!.BeginLarge(piece.File, piece.LargeLength, piece.Held);
-                else if (_writeError is null)
-                    _target.Write(new ReadOnlySpan<byte>((byte*)piece.Buffer, piece.Length));
+                if (_writeError is null)
+                    WritePiece(piece);
             }
             catch (Exception e)
             {
                 Volatile.Write(ref _writeError, e);
             }
-            if (piece.Buffer != 0)
-                _free.Add(piece.Buffer);
+            _free.Add(piece.Buffer);
         }
+    }
+
+    void WritePiece(Piece piece)
+    {
+        var bytes = new ReadOnlySpan<byte>((byte*)piece.Buffer, piece.Length);
+        int at = 0;
+        foreach (var mark in piece.Marks ?? [])
+        {
+            if (mark.Offset > at)
+                _target.Write(bytes[at..mark.Offset]);
+            at = mark.Offset;
+            LargeMembers!.BeginLarge(mark.File, mark.Length, mark.Held);
+        }
+        if (bytes.Length > at)
+            _target.Write(bytes[at..]);
     }
 
     public void Dispose()

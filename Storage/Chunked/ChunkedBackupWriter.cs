@@ -245,8 +245,12 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
 /// <summary>How a chunked backup cuts and packs (docs/chunked-backups.md, "Chunk boundaries").</summary>
 public sealed record ChunkedBackupOptions(ContentDefinedChunker Small, ContentDefinedChunker Large, long PackBytes, int ZstdLevel)
 {
-    /// <summary>Members with this much data or more are cut on their own with the large chunker, and remembered in the files cache.</summary>
-    public long LargeMemberBytes { get; init; } = 1 << 20;
+    /// <summary>
+    /// Members with this much data or more are cut on their own with the large chunker, and
+    /// remembered in the files cache: nearly every file of a source tree, so that a backup with
+    /// little changed reads little more than the tree's metadata.
+    /// </summary>
+    public long LargeMemberBytes { get; init; } = 4 << 10;
 
     /// <summary>16 KiB chunks for headers and small members, 1 MiB inside large ones, 8 MiB packs, no compression.</summary>
     public static ChunkedBackupOptions Default { get; } = new(

@@ -22,12 +22,12 @@ public sealed class FilesCache
     const int EntryHeaderSize = 4 + 4 + 8 + 8 + 8 + 8 + 4;
 
     /// <summary>
-    /// Files remembered at most: memory stays bounded whatever the workspace holds (a file counts
-    /// only from <see cref="ChunkedBackupOptions.LargeMemberBytes"/> up, so this is many GiB of them).
+    /// Files remembered at most: memory stays bounded whatever the workspace holds. Files past
+    /// the bound are read each time, as without a cache.
     /// </summary>
-    public const int MaxFiles = 1 << 16;
+    public const int MaxFiles = 1 << 17;
 
-    /// <summary>Chunks remembered at most, over all files.</summary>
+    /// <summary>Chunks remembered at most, over all files: with the files, about 35 MiB at the most.</summary>
     public const int MaxChunks = 1 << 18;
 
     readonly Dictionary<FileIdentity, ChunkRef[]> _files;

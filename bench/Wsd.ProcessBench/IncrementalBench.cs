@@ -69,9 +69,9 @@ static class IncrementalBench
         Console.WriteLine($"## {label}");
         Shell.Run($"chown -R 133332:133332 {tree}"); // owned by the workspace user, as real content is
         long treeBytes = Directory.EnumerateFiles(tree, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Sum(f => new FileInfo(f).Length);
-        var churn = new Churn(tree);
         await using var tar = await DaemonTool.StartAsync(root, work, "tar", tree);
         await using var chunked = await DaemonTool.StartAsync(root, work, "chunked", tree);
+        var churn = new Churn(tree, [tar.Content, chunked.Content]);
         IBackupTool[] tools = [tar, chunked, new ResticTool(work, tree), new BorgTool(work, tree)];
         var steps = new Dictionary<string, Dictionary<string, List<(double Seconds, long Added)>>>();
         void Record(string step, IBackupTool tool, double seconds, long added)
@@ -172,9 +172,10 @@ static class IncrementalBench
 
 /// <summary>
 /// The 1% change: an edit in place to one small file in three hundred (so that the daemons' hardlinked
-/// copies of the tree see it too) and one new file of a hundredth of the tree's bytes, half text and half noise.
+/// copies of the tree see it too) and one new file of a hundredth of the tree's bytes, half text and half
+/// noise, linked into each copy.
 /// </summary>
-sealed class Churn(string tree)
+sealed class Churn(string tree, string[] copies)
 {
     readonly List<string> _small = [.. Directory.EnumerateFiles(tree, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
         .Where(f => new FileInfo(f) is { Length: > 0 and < 1 << 20, LinkTarget: null }).Order(StringComparer.Ordinal)];
@@ -206,6 +207,8 @@ sealed class Churn(string tree)
             }
         }
         Shell.Run($"chown 133332:133332 {added}");
+        foreach (var copy in copies)
+            Shell.Run($"ln {added} {Path.Combine(copy, Path.GetFileName(added))}");
         _round++;
     }
 }
@@ -306,6 +309,9 @@ sealed class DaemonTool : IBackupTool, IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>The workspace's content: the tree, hardlinked.</summary>
+    public string Content => Path.Combine(_area, _id);
 
     public static async Task<DaemonTool> StartAsync(string root, string work, string format, string tree)
     {
