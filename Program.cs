@@ -45,9 +45,7 @@ public static class Program
     // Initializers, git, archives and the object store.
     static void AddContent(IServiceCollection services, ContentConfig content, WorkspaceUser user)
     {
-        services.AddSingleton<Storage.IObjectStore>(content.Storage.Kind == StorageKind.S3
-            ? new Storage.S3.S3ObjectStore(content.Storage.S3)
-            : new Storage.LocalObjectStore(content.Storage.Local.Root, content.Storage.Local.Bucket));
+        services.AddSingleton(Storage.ObjectStores.Open(content.Storage));
         services.AddSingleton(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(10) });
         var git = new GitRunner(new Linux.Sandbox.SandboxLauncher(Environment.ProcessPath ?? "/proc/self/exe", user.Uid, user.Gid),
             content.Git.CommandTimeout);

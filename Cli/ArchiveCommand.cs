@@ -23,8 +23,10 @@ static class ArchiveCommand
 
     public static int Run(string[] args)
     {
+        if (args is ["show" or "to-tar", ..])
+            return StoredArchiveCommand.Run(args);
         if (args.Length < 2 || args[0] is not ("create" or "extract"))
-            throw new UsageException("archive needs 'create DIR' or 'extract DIR'");
+            throw new UsageException("archive needs 'create DIR', 'extract DIR', 'show OBJECT' or 'to-tar OBJECT'");
         var flags = Flags.Parse(args[2..]);
         return args[0] == "create" ? Create(args[1], flags) : Extract(args[1], flags);
     }

@@ -26,6 +26,11 @@ public interface IObjectStore
 
 public static class ObjectStores
 {
+    /// <summary>The store a configuration names: the daemon's, and the one <c>wsd archive</c> reads for an operator.</summary>
+    public static IObjectStore Open(Config.StorageConfig storage) => storage.Kind == Config.StorageKind.S3
+        ? new S3.S3ObjectStore(storage.S3)
+        : new LocalObjectStore(storage.Local.Root, storage.Local.Bucket);
+
     /// <summary>Starts the upload of a tar archive (a backup or a snapshot).</summary>
     public static Task<IObjectUpload> BeginUploadAsync(this IObjectStore store, ObjectLocation location, CancellationToken cancellationToken) =>
         store.BeginUploadAsync(location, ObjectContent.TarArchive, cancellationToken);

@@ -114,12 +114,17 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
         _splitter.Complete();
         Ship();
         Settle(); // every entry of the stream's recipe has its pack's name from here on
-        var recipeBytes = new byte[_recipe.Count * ChunkRef.Size];
-        for (int i = 0; i < _recipe.Count; i++)
-            _recipe[i].Write(recipeBytes.AsSpan(i * ChunkRef.Size));
+        // The recipe is chunked as it is encoded, a few hundred entries at a time, never whole in memory.
         var recipeChunks = new List<ChunkRef>();
-        var recipeSplitter = new ChunkSplitter(_options.Small, _options.Large, chunk => Store(chunk, recipeChunks));
-        recipeSplitter.Write(recipeBytes);
+        var recipeSplitter = new ChunkSplitter(_options.Recipe, _options.Large, chunk => Store(chunk, recipeChunks));
+        var encoded = new byte[512 * ChunkRef.Size];
+        for (int first = 0; first < _recipe.Count; first += 512)
+        {
+            int count = Math.Min(512, _recipe.Count - first);
+            for (int i = 0; i < count; i++)
+                _recipe[first + i].Write(encoded.AsSpan(i * ChunkRef.Size));
+            recipeSplitter.Write(encoded.AsSpan(0, count * ChunkRef.Size));
+        }
         recipeSplitter.Complete();
         Ship();
         Settle();
@@ -135,7 +140,7 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
             Stats.ChunksReused++;
             return;
         }
-        // A repeat of a chunk whose pack is not stored yet names it there, once that pack has a name.
+        // A repeat of a chunk whose pack is not stored yet names it there, once that pack is stored.
         var pack = _filling.Entries.ContainsKey(id) ? _filling : _shipping is not null && _shipping.Entries.ContainsKey(id) ? _shipping : null;
         if (pack is not null)
         {
@@ -143,54 +148,73 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
         }
         else
         {
+            // A pack holds at most PackBytes of chunks and MaxPackEntries of them, so its buffer never regrows.
+            if (_filling.Writer.Length + chunk.Length > _options.PackBytes || _filling.Entries.Count == MaxPackEntries)
+                Ship();
             pack = _filling;
-            var added = pack.Writer.Add(chunk, id);
-            pack.Entries[id] = added;
+            pack.Entries[id] = pack.Writer.Add(chunk, id);
             Stats.ChunksNew++;
-            Stats.BytesSent += added.StoredLength;
         }
+        // Where the chunk will be is known once its pack is stored (compressed, named); until then the recipe holds its ID.
         pack.Unnamed.Add((recipe, recipe.Count));
-        recipe.Add(new ChunkRef(default, pack.Entries[id]));
-        if (_filling.Writer.Length >= _options.PackBytes)
-            Ship();
+        recipe.Add(new ChunkRef(default, new PackEntry(id, 0, 0, 0, false)));
     }
 
-    // The filled pack gets its table and goes to be named and stored on another thread; the one
-    // before it must be stored first, and its buffer fills next.
+    /// <summary>Chunks in one pack at most: its table stays within the room its buffer keeps for it.</summary>
+    public const int MaxPackEntries = 4096;
+
+    // The filled pack gets its table and goes to be compressed, named and stored on another thread,
+    // beside the chunking of the next; the one before it must be stored first, and its buffers are reused.
     void Ship()
     {
         if (_filling.Entries.Count == 0)
             return;
-        var reuse = Settle();
+        var (plainBuffer, packedBuffer) = Settle();
         var pack = _filling;
         pack.Writer.Finish();
-        Stats.PacksWritten++;
-        Stats.BytesSent += PackFormat.EntrySize * pack.Entries.Count + PackFormat.FooterSize;
-        var bytes = pack.Bytes.GetBuffer().AsMemory(0, (int)pack.Bytes.Length);
+        var plain = pack.Bytes.GetBuffer().AsMemory(0, (int)pack.Bytes.Length);
+        pack.Packed = _options.ZstdLevel == 0 ? null : packedBuffer ?? OpenPack.NewBuffer(_options);
         pack.Stored = Task.Run(async () =>
         {
+            var (bytes, entries) = pack.Packed is null ? (plain, pack.Entries) : Compress(plain, pack, pack.Packed);
             var name = PackFormat.NameOf(bytes.Span);
             await _store.PutAsync(name, bytes, _cancellation);
-            return name;
+            return new StoredPack(name, entries, bytes.Length);
         });
         _shipping = pack;
-        _filling = new OpenPack(_options, reuse);
+        _filling = new OpenPack(_options, plainBuffer);
+    }
+
+    // The pack again with each chunk compressed where that pays, into a buffer of its own.
+    (ReadOnlyMemory<byte> Bytes, Dictionary<ChunkId, PackEntry> Entries) Compress(ReadOnlyMemory<byte> plain, OpenPack pack, MemoryStream output)
+    {
+        output.SetLength(0);
+        var entries = new Dictionary<ChunkId, PackEntry>(pack.Entries.Count);
+        using (var writer = new PackWriter(output, _options.ZstdLevel))
+        {
+            foreach (var entry in pack.Writer.Entries)
+                entries[entry.Id] = writer.Add(plain.Span.Slice((int)entry.Offset, entry.PlainLength), entry.Id);
+            writer.Finish();
+        }
+        return (output.GetBuffer().AsMemory(0, (int)output.Length), entries);
     }
 
     // Waits for the pack in flight; once stored, its chunks are known by their place and the recipe
-    // positions naming them get its name. Answers its buffer, free again.
-    MemoryStream? Settle()
+    // positions naming them get it. Answers its buffers, free again.
+    (MemoryStream? Plain, MemoryStream? Packed) Settle()
     {
         if (_shipping is not { } pack)
-            return null;
+            return (null, null);
         _shipping = null;
-        var name = pack.Stored!.GetAwaiter().GetResult();
-        foreach (var (id, entry) in pack.Entries)
-            _known[id] = new ChunkRef(name, entry);
+        var stored = pack.Stored!.GetAwaiter().GetResult();
+        foreach (var (id, entry) in stored.Entries)
+            _known[id] = new ChunkRef(stored.Name, entry);
         foreach (var (recipe, index) in pack.Unnamed)
-            recipe[index] = recipe[index] with { Pack = name };
+            recipe[index] = new ChunkRef(stored.Name, stored.Entries[recipe[index].Entry.Id]);
+        Stats.PacksWritten++;
+        Stats.BytesSent += stored.Bytes;
         pack.Writer.Dispose();
-        return pack.Bytes;
+        return (pack.Bytes, pack.Packed);
     }
 
     protected override void Dispose(bool disposing)
@@ -208,6 +232,7 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
             }
             _shipping?.Writer.Dispose();
             _filling.Writer.Dispose();
+            LargeBufferRelease.Shared.Dropped(); // two packs' buffers, the recipe and the index of known chunks
         }
         base.Dispose(disposing);
     }
@@ -222,23 +247,33 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    /// <summary>A pack being filled or stored: its bytes, its chunks, and the recipe positions waiting for its name.</summary>
+    /// <summary>A pack as stored: its name, where each of its chunks lies, and its size.</summary>
+    sealed record StoredPack(ChunkId Name, Dictionary<ChunkId, PackEntry> Entries, long Bytes);
+
+    /// <summary>
+    /// A pack being filled or stored: its chunks as they came (plain), their entries, the recipe
+    /// positions waiting for its place, and the buffer it is compressed into.
+    /// </summary>
     sealed class OpenPack
     {
         public OpenPack(ChunkedBackupOptions options, MemoryStream? reuse)
         {
-            // Room for a full pack, its last chunk and its table, so the buffer never regrows: a
-            // regrowth would copy it and leave the old one for the collector.
-            Bytes = reuse ?? new MemoryStream((int)options.PackBytes + options.Large.MaxBytes + (256 << 10));
+            Bytes = reuse ?? NewBuffer(options);
             Bytes.SetLength(0);
-            Writer = new PackWriter(Bytes, options.ZstdLevel);
+            Writer = new PackWriter(Bytes);
         }
+
+        // Room for a full pack and its largest table, so a buffer never regrows: a regrowth would
+        // copy it and leave the old one for the collector.
+        public static MemoryStream NewBuffer(ChunkedBackupOptions options) =>
+            new((int)options.PackBytes + MaxPackEntries * PackFormat.EntrySize + PackFormat.FooterSize);
 
         public MemoryStream Bytes { get; }
         public PackWriter Writer { get; }
         public Dictionary<ChunkId, PackEntry> Entries { get; } = [];
         public List<(List<ChunkRef> Recipe, int Index)> Unnamed { get; } = [];
-        public Task<ChunkId>? Stored { get; set; }
+        public MemoryStream? Packed { get; set; }
+        public Task<StoredPack>? Stored { get; set; }
     }
 }
 
@@ -252,11 +287,21 @@ public sealed record ChunkedBackupOptions(ContentDefinedChunker Small, ContentDe
     /// </summary>
     public long LargeMemberBytes { get; init; } = 4 << 10;
 
-    /// <summary>16 KiB chunks for headers and small members, 1 MiB inside large ones, 8 MiB packs, no compression.</summary>
+    /// <summary>
+    /// How the recipe is cut: finer than the stream's small chunks, because an edit anywhere in the
+    /// workspace changes one 88-byte entry, and stores again the recipe chunk around it.
+    /// </summary>
+    public ContentDefinedChunker Recipe { get; init; } = new(2 << 10, 8 << 10, 32 << 10);
+
+    /// <summary>
+    /// 16 KiB chunks for headers and small members, 1 MiB inside files, 8 MiB packs, each chunk
+    /// compressed with zstd's fast level -1 where that saves a sixteenth: gigabytes a second on
+    /// what does not compress, a twentieth of the size for source text (docs/chunked-backups.md).
+    /// </summary>
     public static ChunkedBackupOptions Default { get; } = new(
         new ContentDefinedChunker(4 << 10, 16 << 10, 64 << 10),
         new ContentDefinedChunker(256 << 10, 1 << 20, 4 << 20),
-        8 << 20, ZstdLevel: 0);
+        8 << 20, ZstdLevel: -1);
 }
 
 /// <summary>What one chunked backup did: the figures its metrics report.</summary>

@@ -32,6 +32,7 @@ public sealed class ChunkedRestoreStream : Stream
     int _chunk;
     ReadOnlyMemory<byte> _current;
     long _position;
+    bool _disposed;
 
     /// <param name="name">The backup's object, for messages.</param>
     public ChunkedRestoreStream(IPackStore store, ChunkedManifest manifest, string name)
@@ -155,8 +156,9 @@ public sealed class ChunkedRestoreStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             // A restore that stops early (a failure, a cancel) stops the reads it started, and waits for them.
             _stop.Cancel();
             foreach (var (pending, _) in _ahead)
@@ -172,6 +174,7 @@ public sealed class ChunkedRestoreStream : Stream
             }
             _ahead.Clear();
             _stop.Dispose();
+            LargeBufferRelease.Shared.Dropped(); // the range buffers and the recipe
         }
         base.Dispose(disposing);
     }

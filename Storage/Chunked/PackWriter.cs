@@ -18,11 +18,11 @@ public sealed class PackWriter : IDisposable
     long _length;
     bool _finished;
 
-    /// <param name="zstdLevel">0 stores chunks as they are; 1-19 compresses each one on its own.</param>
+    /// <param name="zstdLevel">0 stores chunks as they are; another zstd level (the fast negative ones included) compresses each one on its own.</param>
     public PackWriter(Stream output, int zstdLevel = 0)
     {
         _output = output;
-        _compressor = zstdLevel > 0 ? new Compressor(zstdLevel) : null;
+        _compressor = zstdLevel != 0 ? new Compressor(zstdLevel) : null;
     }
 
     /// <summary>Bytes written so far: the caller closes a pack once it reaches its target size.</summary>

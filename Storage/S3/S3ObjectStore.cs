@@ -35,7 +35,7 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     // Uploads of this daemon whose abort could not reach the service: (key, upload ID).
     readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string UploadId), byte> _unaborted = new();
-    readonly LargeBufferRelease _release = new();
+    readonly LargeBufferRelease _release = LargeBufferRelease.Shared;
 
     public S3ObjectStore(S3StorageConfig config)
     {

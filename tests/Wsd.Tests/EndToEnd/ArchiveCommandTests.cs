@@ -7,7 +7,7 @@ namespace Wsd.Tests.EndToEnd;
 /// <summary>`wsd archive create | wsd archive extract` with the AOT binary, as an operator runs it.</summary>
 public class ArchiveCommandTests
 {
-    static async Task<(int ExitCode, string Stderr)> Shell(string workingDirectory, string command)
+    internal static async Task<(int ExitCode, string Stderr)> Shell(string workingDirectory, string command)
     {
         var start = new ProcessStartInfo("bash", ["-o", "pipefail", "-c", command])
         {

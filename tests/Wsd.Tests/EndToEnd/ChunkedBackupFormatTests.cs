@@ -139,6 +139,61 @@ public class ChunkedBackupFormatTests(CephRgw rgw)
     }
 
     [Fact]
+    public async Task ArchiveShowAndToTarReadEitherFormatFromTheConfiguredStoreAndRefuseADamagedPack()
+    {
+        using var dir = new TempDirectory();
+        string config;
+        await using (var node = await Daemon(dir, "a", "chunked"))
+        {
+            await node.Content.InitWorkspaceAsync(Empty("ws-a"));
+            Fill(dir.Combine("a", "ws-a"));
+            await node.Content.BackupWorkspaceAsync(new BackupWorkspaceRequest { Id = "ws-a" });
+            config = node.ConfigPath;
+        }
+        const string backup = "user-1/workspaces/meta-1/full.tar";
+
+        var (exitCode, stderr) = await ArchiveCommandTests.Shell(dir.Path,
+            $"$WSD archive to-tar {backup} --config {config} > out.tar 2>to-tar.json && mkdir x && tar -xf out.tar -C x && " +
+            $"$WSD archive show {backup}@local --config {config} > show.json");
+
+        Assert.True(exitCode == 0, stderr);
+        Fill(dir.Combine("expected"));
+        AssertSame(dir.Combine("expected"), dir.Combine("x"));
+        byte[] tar = File.ReadAllBytes(dir.Combine("out.tar"));
+        using var show = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.Combine("show.json")));
+        var shown = show.RootElement;
+        Assert.Equal("chunked", shown.GetProperty("format").GetString());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(tar)), shown.GetProperty("sha256").GetString());
+        Assert.Equal(tar.Length, shown.GetProperty("tarBytes").GetInt64());
+        Assert.Equal(51, shown.GetProperty("files").GetInt64());
+        long chunks = shown.GetProperty("chunks").GetInt64(), distinct = shown.GetProperty("distinctChunks").GetInt64();
+        Assert.True(chunks >= distinct && distinct > 3, $"{chunks} chunks, {distinct} distinct"); // big.bin alone is several
+        Assert.True(shown.GetProperty("packs").GetArrayLength() > 0 && shown.GetProperty("storedBytes").GetInt64() > 0);
+
+        // The same tar as a tar-format object beside it: shown as tar, same members.
+        File.Copy(dir.Combine("out.tar"), dir.Combine("storage", "local", "user-1", "workspaces", "meta-1", "plain.tar"));
+        (exitCode, stderr) = await ArchiveCommandTests.Shell(dir.Path, $"$WSD archive show user-1/workspaces/meta-1/plain.tar --config {config} > plain.json");
+        Assert.True(exitCode == 0, stderr);
+        using var plain = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.Combine("plain.json")));
+        Assert.Equal("tar", plain.RootElement.GetProperty("format").GetString());
+        Assert.Equal(51, plain.RootElement.GetProperty("files").GetInt64());
+
+        // A damaged pack is refused with the pack named, as a restore refuses it.
+        string pack = Directory.GetFiles(dir.Combine("storage", "local", "user-1", "chunks", "packs")).OrderByDescending(f => new FileInfo(f).Length).First();
+        using (var handle = File.OpenHandle(pack, FileMode.Open, FileAccess.ReadWrite))
+        {
+            var one = new byte[1];
+            RandomAccess.Read(handle, one, 5000);
+            one[0] ^= 0xFF;
+            RandomAccess.Write(handle, one, 5000);
+        }
+        (exitCode, stderr) = await ArchiveCommandTests.Shell(dir.Path, $"$WSD archive to-tar {backup} --config {config} > /dev/null");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("is damaged", stderr);
+        Assert.Contains(Path.GetFileName(pack), stderr);
+    }
+
+    [Fact]
     public async Task AChunkedBackupThroughS3RestoresOnAnotherNode()
     {
         using var dir = new TempDirectory();
