@@ -58,7 +58,7 @@ public static class Program
         services.AddSingleton<IProgressReport>(s => s.GetRequiredService<ContentProgress>());
         services.AddSingleton(s => new BackupLimiter(content.Backup.MaxConcurrent, content.Backup.MaxWait, s.GetRequiredService<ContentMetrics>()));
         services.AddSingleton(s => new ArchiveUploader(user.Uids, user.Gids, s.GetRequiredService<BackupLimiter>(),
-            s.GetRequiredService<ContentMetrics>(), s.GetRequiredService<ILogger<ArchiveUploader>>(), content.Backup.Format));
+            s.GetRequiredService<ContentMetrics>(), s.GetRequiredService<ILogger<ArchiveUploader>>(), content.Backup.Format, content.Backup.ChunkCompression));
     }
 
     // The container runtime, and what the workspace socket may ask of it.

@@ -13,7 +13,7 @@ public static class CommandLine
           wsd config default                    print the embedded default configuration
           wsd version                           print the version
           wsd quota DIR                         project quotas (ids 1000-9999) on DIR's filesystem, one JSON line each
-        """ + "\n" + ArchiveCommand.Usage + StoredArchiveCommand.Usage + ClientCommand.Usage + "\n" + IwsCommand.Usage;
+        """ + "\n" + ArchiveCommand.Usage + "\n" + StoredArchiveCommand.Usage + "\n" + ClientCommand.Usage + "\n" + IwsCommand.Usage;
 
     /// <summary>Runs the command <paramref name="args"/> name; <c>run</c> serves the daemon <paramref name="buildDaemon"/> builds.</summary>
     public static async Task<int> RunAsync(string[] args, Func<WsdConfig, bool, WebApplication> buildDaemon)

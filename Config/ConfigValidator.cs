@@ -38,6 +38,8 @@ public static class ConfigValidator
             problems.Add("content.backup.maxConcurrent: must be between 1 and 1000");
         if (config.Content.Backup.MaxWait <= TimeSpan.Zero)
             problems.Add("content.backup.maxWait: must be positive");
+        if (config.Content.Backup.ChunkCompression is < -7 or > 19)
+            problems.Add("content.backup.chunkCompression: must be a zstd level from -7 to 19, or 0 for none");
         if (config.Content.InitTimeout <= TimeSpan.Zero)
             problems.Add("content.initTimeout: must be positive");
         if (config.Content.Git.StatusTimeout <= TimeSpan.Zero)

@@ -12,7 +12,7 @@ namespace Wsd.Content;
 /// (docs/compatibility.md#backups-and-snapshots).
 /// </summary>
 public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ContentMetrics metrics, ILogger<ArchiveUploader> log,
-    Config.BackupFormat format = Config.BackupFormat.Tar)
+    Config.BackupFormat format = Config.BackupFormat.Tar, int chunkCompression = 0)
 {
     const int Attempts = 3;
 
@@ -80,7 +80,8 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
         var packs = ChunkedObjects.PacksOf(store, location);
         var known = await ChunkedObjects.KnownChunksAsync(store, location, packs, log, cancellationToken);
         var cache = filesCachePath is null ? null : FilesCacheFile.Read(filesCachePath, log);
-        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known, Storage.Chunked.ChunkedBackupOptions.Default, cache, cancellationToken);
+        using var chunked = new Storage.Chunked.ChunkedBackupWriter(packs, known,
+            Storage.Chunked.ChunkedBackupOptions.Default with { ZstdLevel = chunkCompression }, cache, cancellationToken);
         var manifest = await Task.Run(() =>
         {
             ArchiveWriter.Write(contentDirectory, chunked, options);

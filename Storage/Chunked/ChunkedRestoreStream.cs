@@ -12,7 +12,10 @@ namespace Wsd.Storage.Chunked;
 /// </summary>
 public sealed class ChunkedRestoreStream : Stream
 {
-    /// <summary>A range holds at most this much, unless one chunk alone is larger.</summary>
+    /// <summary>
+    /// A range's buffer holds at most this much, unless one chunk alone needs more: its stored bytes,
+    /// and the plain bytes of its compressed chunks, decompressed beside them.
+    /// </summary>
     public const int RangeBytes = 4 << 20;
 
     /// <summary>Ranges fetched ahead of the reader: enough to keep a store's latency and the checks' hashing off its path, few enough to bound memory.</summary>
@@ -54,7 +57,7 @@ public sealed class ChunkedRestoreStream : Stream
         using var recipe = new MemoryStream();
         foreach (var range in ranges)
         {
-            var buffer = new byte[RangeLength(manifest.Recipe, range)];
+            var buffer = new byte[BufferLength(manifest.Recipe, range)];
             foreach (var chunk in Task.Run(() => FetchAsync(store, manifest.Recipe, range, buffer, name, CancellationToken.None)).GetAwaiter().GetResult())
                 recipe.Write(chunk.Span);
         }
@@ -70,26 +73,38 @@ public sealed class ChunkedRestoreStream : Stream
         for (int i = 0; i < recipe.Count; i++)
         {
             var entry = recipe[i].Entry;
+            long needs = BufferBytes(entry);
             bool joins = i > first && recipe[i].Pack == recipe[i - 1].Pack
                 && entry.Offset == recipe[i - 1].Entry.Offset + recipe[i - 1].Entry.StoredLength
-                && bytes + entry.StoredLength <= RangeBytes;
+                && bytes + needs <= RangeBytes;
             if (!joins && i > first)
             {
                 ranges.Add((first, i - first));
                 first = i;
                 bytes = 0;
             }
-            bytes += entry.StoredLength;
+            bytes += needs;
         }
         if (recipe.Count > first)
             ranges.Add((first, recipe.Count - first));
         return ranges;
     }
 
+    static long BufferBytes(PackEntry entry) => entry.StoredLength + (entry.Compressed ? entry.PlainLength : 0);
+
     static int RangeLength(IReadOnlyList<ChunkRef> recipe, (int First, int Count) range)
     {
         var last = recipe[range.First + range.Count - 1].Entry;
         return (int)(last.Offset + last.StoredLength - recipe[range.First].Entry.Offset);
+    }
+
+    // The stored bytes, then room for the compressed chunks' plain bytes.
+    static int BufferLength(IReadOnlyList<ChunkRef> recipe, (int First, int Count) range)
+    {
+        long plain = 0;
+        for (int i = range.First; i < range.First + range.Count; i++)
+            plain += recipe[i].Entry.Compressed ? recipe[i].Entry.PlainLength : 0;
+        return (int)(RangeLength(recipe, range) + plain);
     }
 
     // One range read into the buffer, and every chunk in it checked: on a worker, so the hashing runs beside the extractor.
@@ -103,10 +118,13 @@ public sealed class ChunkedRestoreStream : Stream
         if (got != length)
             throw new WsdException(ErrorCode.DataLoss, $"pack {pack} is damaged: it ends {length - got} bytes before the chunks a backup names in it");
         var chunks = new ReadOnlyMemory<byte>[range.Count];
+        var plain = buffer.AsMemory(length);
         for (int i = 0; i < range.Count; i++)
         {
             var entry = recipe[range.First + i].Entry;
-            chunks[i] = PackReader.ReadChunk(entry, buffer.AsMemory((int)(entry.Offset - head.Entry.Offset), entry.StoredLength), pack);
+            chunks[i] = PackReader.ReadChunk(entry, buffer.AsMemory((int)(entry.Offset - head.Entry.Offset), entry.StoredLength), pack, plain);
+            if (entry.Compressed)
+                plain = plain[entry.PlainLength..];
         }
         return chunks;
     }
@@ -135,7 +153,7 @@ public sealed class ChunkedRestoreStream : Stream
             while (_ahead.Count < RangesAhead && _nextRange < _ranges.Count)
             {
                 var range = _ranges[_nextRange++];
-                var buffer = BufferFor(RangeLength(_recipe, range));
+                var buffer = BufferFor(BufferLength(_recipe, range));
                 _ahead.Enqueue((Task.Run(() => FetchAsync(_store, _recipe, range, buffer, _name, _stop.Token)), buffer));
             }
             if (_ahead.Count == 0)

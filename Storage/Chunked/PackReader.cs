@@ -53,22 +53,25 @@ public static class PackReader
 
     /// <summary>
     /// The plain bytes of <paramref name="entry"/> from its stored bytes, checked against its ID: a
-    /// chunk stored plain is checked where it lies and answered as it is, not copied.
+    /// chunk stored plain is checked where it lies and answered as it is, not copied; a compressed
+    /// one is decompressed into <paramref name="plainDestination"/> when that has room, else into a
+    /// new array.
     /// </summary>
-    public static ReadOnlyMemory<byte> ReadChunk(PackEntry entry, ReadOnlyMemory<byte> stored, string pack)
+    public static ReadOnlyMemory<byte> ReadChunk(PackEntry entry, ReadOnlyMemory<byte> stored, string pack, Memory<byte> plainDestination = default)
     {
         if (stored.Length != entry.StoredLength)
             throw Damaged(pack, $"chunk {entry.Id} came back with {stored.Length} bytes, not {entry.StoredLength}");
         ReadOnlyMemory<byte> plain;
         if (entry.Compressed)
         {
-            var decompressed = new byte[entry.PlainLength];
+            var decompressed = plainDestination.Length >= entry.PlainLength ? plainDestination[..entry.PlainLength] : new byte[entry.PlainLength];
             plain = decompressed;
             int n;
             try
             {
-                using var decompressor = new Decompressor();
-                n = decompressor.Unwrap(stored.Span, decompressed);
+                // One decompressor per thread: a restore decompresses tens of thousands of chunks on a few workers.
+                t_decompressor ??= new Decompressor();
+                n = t_decompressor.Unwrap(stored.Span, decompressed.Span);
             }
             catch (ZstdException e)
             {
@@ -85,6 +88,9 @@ public static class PackReader
             throw Damaged(pack, $"chunk {entry.Id} does not match its SHA-256");
         return plain;
     }
+
+    [ThreadStatic]
+    static Decompressor? t_decompressor;
 
     static WsdException Damaged(string pack, string why) => new(ErrorCode.DataLoss, $"pack {pack} is damaged: {why}");
 }

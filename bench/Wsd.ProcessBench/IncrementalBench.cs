@@ -71,8 +71,10 @@ static class IncrementalBench
         long treeBytes = Directory.EnumerateFiles(tree, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Sum(f => new FileInfo(f).Length);
         await using var tar = await DaemonTool.StartAsync(root, work, "tar", tree);
         await using var chunked = await DaemonTool.StartAsync(root, work, "chunked", tree);
-        var churn = new Churn(tree, [tar.Content, chunked.Content]);
-        IBackupTool[] tools = [tar, chunked, new ResticTool(work, tree), new BorgTool(work, tree)];
+        // The same with content.backup.chunkCompression, as borg compresses with lz4 and restic with zstd.
+        await using var compressed = await DaemonTool.StartAsync(root, work, "chunked", tree, compression: -1);
+        var churn = new Churn(tree, [tar.Content, chunked.Content, compressed.Content]);
+        IBackupTool[] tools = [tar, chunked, compressed, new ResticTool(work, tree), new BorgTool(work, tree)];
         var steps = new Dictionary<string, Dictionary<string, List<(double Seconds, long Added)>>>();
         void Record(string step, IBackupTool tool, double seconds, long added)
         {
@@ -118,9 +120,10 @@ static class IncrementalBench
             }
         }
         var total = tools.ToDictionary(t => t.Name, t => t.StoredBytes());
-        long tarPeak = tar.PeakRss(), chunkedPeak = chunked.PeakRss();
+        long tarPeak = tar.PeakRss(), chunkedPeak = chunked.PeakRss(), compressedPeak = compressed.PeakRss();
         await tar.DisposeAsync();
         await chunked.DisposeAsync();
+        await compressed.DisposeAsync();
         // The next tree starts with empty stores and daemons that know no workspace.
         Shell.Run($"rm -rf {work}/daemon-* {work}/restic {work}/restic-cache {work}/borg {work}/borg-base");
 
@@ -133,7 +136,7 @@ static class IncrementalBench
         Console.WriteLine($"| store at the end | {string.Join(" | ", tools.Select(t => MB(total[t.Name])))} |");
         Console.WriteLine();
         Console.WriteLine(S($"Medians of {runs} runs where a step repeats (min-max). \"+\" is what the store grew by; the tar format overwrites its one object, so for it the figure is the object it sent."));
-        Console.WriteLine(S($"daemon peak RSS: tar {tarPeak / 1048576.0:F1} MiB, chunked {chunkedPeak / 1048576.0:F1} MiB"));
+        Console.WriteLine(S($"daemon peak RSS: tar {tarPeak / 1048576.0:F1} MiB, chunked {chunkedPeak / 1048576.0:F1} MiB, chunked with zstd {compressedPeak / 1048576.0:F1} MiB"));
 
         string section = $"incremental, {label}";
         double Median(string step, string tool) => BenchClient.Percentile(steps[step][tool].Select(r => r.Seconds).ToList(), 50);
@@ -150,6 +153,11 @@ static class IncrementalBench
         Time("restore", chunked.Name, tar.Name);
         report.Add(section, "ten 1%-churn backups: stored", MB(total[chunked.Name] - tenBefore[chunked.Name]), "borg", MB(total["borg"] - tenBefore["borg"]),
             (double)(total[chunked.Name] - tenBefore[chunked.Name]) / Math.Max(1, total["borg"] - tenBefore["borg"]));
+        Time("first backup", compressed.Name, tar.Name);
+        report.Add(section, $"1% change backup: bytes added, {compressed.Name}", MB(MedianAdded("1% change backup", compressed.Name)), "borg",
+            MB(MedianAdded("1% change backup", "borg")), (double)MedianAdded("1% change backup", compressed.Name) / Math.Max(1, MedianAdded("1% change backup", "borg")));
+        report.Add(section, $"ten 1%-churn backups: stored, {compressed.Name}", MB(total[compressed.Name] - tenBefore[compressed.Name]), "borg",
+            MB(total["borg"] - tenBefore["borg"]), (double)(total[compressed.Name] - tenBefore[compressed.Name]) / Math.Max(1, total["borg"] - tenBefore["borg"]));
         report.Add(section, "daemon peak RSS: chunked", S($"{chunkedPeak / 1048576.0:F1} MiB"), "tar format", S($"{tarPeak / 1048576.0:F1} MiB"),
             (double)chunkedPeak / tarPeak);
     }
@@ -297,15 +305,15 @@ sealed class DaemonTool : IBackupTool, IAsyncDisposable
     readonly string _store, _area, _id;
     int _restores;
 
-    DaemonTool(string format, Process daemon, Grpc.Net.Client.GrpcChannel channel, string store, string area)
+    DaemonTool(string name, Process daemon, Grpc.Net.Client.GrpcChannel channel, string store, string area)
     {
-        Name = $"wsd {format}";
+        Name = $"wsd {name}";
         _daemon = daemon;
         _channel = channel;
         _client = new(channel);
         _store = store;
         _area = area;
-        _id = $"inc-{format}";
+        _id = $"inc-{name.Replace(' ', '-')}";
     }
 
     public string Name { get; }
@@ -313,18 +321,19 @@ sealed class DaemonTool : IBackupTool, IAsyncDisposable
     /// <summary>The workspace's content: the tree, hardlinked.</summary>
     public string Content => Path.Combine(_area, _id);
 
-    public static async Task<DaemonTool> StartAsync(string root, string work, string format, string tree)
+    public static async Task<DaemonTool> StartAsync(string root, string work, string format, string tree, int compression = 0)
     {
-        string dir = Path.Combine(work, $"daemon-{format}");
+        string name = compression == 0 ? format : $"{format} zstd{compression}";
+        string dir = Path.Combine(work, $"daemon-{name.Replace(' ', '-')}");
         Directory.CreateDirectory(dir);
         string store = Path.Combine(dir, "storage"), area = Path.Combine(dir, "area");
         int port = Daemon.FreePort();
         string config = Path.Combine(dir, "wsd.json");
         await File.WriteAllTextAsync(config, $$"""
             { "service": { "address": "127.0.0.1:{{port}}" }, "health": { "address": "127.0.0.1:{{Daemon.FreePort()}}" }, "log": { "level": "warning" },
-              "content": { "workingArea": "{{area}}", "minFreeBytes": 0, "backup": { "format": "{{format}}" }, "storage": { "local": { "root": "{{store}}" } } } }
+              "content": { "workingArea": "{{area}}", "minFreeBytes": 0, "backup": { "format": "{{format}}", "chunkCompression": {{compression}} }, "storage": { "local": { "root": "{{store}}" } } } }
             """);
-        var tool = new DaemonTool(format, Daemon.Aot(root).Start(dir, config), Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}"), store, area);
+        var tool = new DaemonTool(name, Daemon.Aot(root).Start(dir, config), Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}"), store, area);
         try
         {
             await BenchClient.WaitReady(tool._client);
