@@ -115,11 +115,11 @@ public sealed class BackupConfig
     public BackupFormat Format { get; set; } = BackupFormat.Tar;
 
     /// <summary>
-    /// For the chunked format: 0 stores chunks as they are; a zstd level (-7 to 19; -1 is fast)
-    /// compresses each chunk where that saves a sixteenth. Off by default: the managed zstd is slower
-    /// than the rest of a backup (docs/chunked-backups.md, "Compression").
+    /// For the chunked format: a zstd level (-7 to 19; -1, the default, is fast) for each new chunk
+    /// where that saves a sixteenth, for the first 64 MiB of new chunks of each backup; 0 stores them
+    /// as they are (docs/chunked-backups.md, "Compression").
     /// </summary>
-    public int ChunkCompression { get; set; }
+    public int ChunkCompression { get; set; } = -1;
 }
 
 public sealed class StorageConfig

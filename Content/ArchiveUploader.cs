@@ -12,7 +12,7 @@ namespace Wsd.Content;
 /// (docs/compatibility.md#backups-and-snapshots).
 /// </summary>
 public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limiter, ContentMetrics metrics, ILogger<ArchiveUploader> log,
-    Config.BackupFormat format = Config.BackupFormat.Tar, int chunkCompression = 0)
+    Config.BackupFormat format = Config.BackupFormat.Tar, int chunkCompression = -1)
 {
     const int Attempts = 3;
 
@@ -88,11 +88,13 @@ public sealed class ArchiveUploader(IdMap uids, IdMap gids, BackupLimiter limite
             return chunked.Complete();
         }, cancellationToken);
         byte[] bytes = manifest.ToBytes();
+        Errors.CrashPoints.Pass(Errors.CrashPoints.ChunkedBeforeManifest);
         await using (var upload = await store.BeginUploadAsync(location, ObjectContent.Other, cancellationToken))
         {
             await upload.Content.WriteAsync(bytes, cancellationToken);
             await upload.CommitAsync(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), cancellationToken);
         }
+        Errors.CrashPoints.Pass(Errors.CrashPoints.ChunkedManifestCommitted);
         if (filesCachePath is not null)
             FilesCacheFile.Write(filesCachePath, chunked.FilesSeen(started), log);
         var s = chunked.Stats;

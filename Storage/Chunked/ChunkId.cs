@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 
 namespace Wsd.Storage.Chunked;
 
-/// <summary>A chunk's name: the SHA-256 of its plain bytes (docs/chunked-backups.md, "Storage layout (planned)").</summary>
+/// <summary>A chunk's name: the SHA-256 of its plain bytes (docs/chunked-backups.md, "Storage layout").</summary>
 public readonly record struct ChunkId(ulong A, ulong B, ulong C, ulong D)
 {
     public const int Size = 32;

@@ -5,7 +5,7 @@ namespace Wsd.Storage.Chunked;
 
 /// <summary>
 /// A chunk and where it is stored: a recipe names each chunk this way, so a restore reads byte
-/// ranges of packs with no index (docs/chunked-backups.md, "Storage layout (planned)"). Packs never
+/// ranges of packs with no index (docs/chunked-backups.md, "Storage layout"). Packs never
 /// change and are deleted only whole, so a location stays true for as long as a recipe needs it.
 /// </summary>
 public readonly record struct ChunkRef(ChunkId Pack, PackEntry Entry)

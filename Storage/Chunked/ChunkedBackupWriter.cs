@@ -2,7 +2,7 @@ namespace Wsd.Storage.Chunked;
 
 /// <summary>
 /// Turns a tar stream, as it is written, into packs and a manifest
-/// (docs/chunked-backups.md, "Storage layout (planned)"). Each chunk of the stream is looked up among
+/// (docs/chunked-backups.md, "Storage layout"). Each chunk of the stream is looked up among
 /// the owner's known chunks. One already stored is only named in the recipe; a new one goes into the
 /// pack being filled, which is stored once it reaches its target size. At <see cref="Complete"/> the
 /// recipe itself is chunked and stored the same way, so an unchanged recipe stores nothing either,
@@ -15,6 +15,8 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
     readonly ChunkedBackupOptions _options;
     readonly ChunkSplitter _splitter;
     readonly CancellationToken _cancellation;
+    // Plain bytes that may still be compressed; only the thread storing packs, one pack at a time, spends it.
+    long _compressionBudget;
     readonly List<ChunkRef> _recipe = [];
     // Files-cache hits: files whose data the owner's known chunks hold, by their identity, resolved to where those chunks are.
     readonly Dictionary<Archive.FileIdentity, ChunkRef[]> _held = [];
@@ -24,7 +26,7 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
     (Archive.FileIdentity File, int First)? _openFile;
     OpenPack _filling;
     // The pack finished last, being named and stored on another thread while the next one fills;
-    // at most one, so memory is two packs whatever the backup's size.
+    // at most one, so memory is three pack buffers (two plain, one compressed) whatever the backup's size.
     OpenPack? _shipping;
 
     /// <param name="known">The owner's stored chunks; new ones are added as their packs are stored.</param>
@@ -37,6 +39,7 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
         CancellationToken cancellationToken = default)
     {
         _cancellation = cancellationToken;
+        _compressionBudget = options.CompressionBudgetBytes;
         _store = store;
         _known = known;
         _options = options;
@@ -193,7 +196,12 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
         using (var writer = new PackWriter(output, _options.ZstdLevel))
         {
             foreach (var entry in pack.Writer.Entries)
-                entries[entry.Id] = writer.Add(plain.Span.Slice((int)entry.Offset, entry.PlainLength), entry.Id);
+            {
+                // Within the budget only: see ChunkedBackupOptions.CompressionBudgetBytes.
+                bool compress = _compressionBudget > 0;
+                _compressionBudget -= compress ? entry.PlainLength : 0;
+                entries[entry.Id] = writer.Add(plain.Span.Slice((int)entry.Offset, entry.PlainLength), entry.Id, compress);
+            }
             writer.Finish();
         }
         return (output.GetBuffer().AsMemory(0, (int)output.Length), entries);
@@ -213,6 +221,7 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
             recipe[index] = new ChunkRef(stored.Name, stored.Entries[recipe[index].Entry.Id]);
         Stats.PacksWritten++;
         Stats.BytesSent += stored.Bytes;
+        Errors.CrashPoints.Pass(Errors.CrashPoints.ChunkedPackStored);
         pack.Writer.Dispose();
         return (pack.Bytes, pack.Packed);
     }
@@ -293,11 +302,20 @@ public sealed record ChunkedBackupOptions(ContentDefinedChunker Small, ContentDe
     /// </summary>
     public ContentDefinedChunker Recipe { get; init; } = new(2 << 10, 8 << 10, 32 << 10);
 
-    /// <summary>16 KiB chunks for headers and small members, 1 MiB inside files, 8 MiB packs, no compression (content.backup.chunkCompression).</summary>
+    /// <summary>
+    /// With a zstd level, how many bytes of new chunks one backup compresses; those after it are
+    /// stored plain. The managed zstd compresses text at a few hundred MB/s, slower than the rest of a
+    /// backup: the budget keeps a first backup of a large workspace about as fast as a tar, while
+    /// the backups after it, which store only what changed, are compressed whole
+    /// (docs/chunked-backups.md, "Compression").
+    /// </summary>
+    public long CompressionBudgetBytes { get; init; } = 64L << 20;
+
+    /// <summary>16 KiB chunks for headers and small members, 1 MiB inside files, 8 MiB packs, zstd -1 within the budget (content.backup.chunkCompression).</summary>
     public static ChunkedBackupOptions Default { get; } = new(
         new ContentDefinedChunker(4 << 10, 16 << 10, 64 << 10),
         new ContentDefinedChunker(256 << 10, 1 << 20, 4 << 20),
-        8 << 20, ZstdLevel: 0);
+        8 << 20, ZstdLevel: -1);
 }
 
 /// <summary>What one chunked backup did: the figures its metrics report.</summary>

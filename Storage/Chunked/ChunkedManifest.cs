@@ -5,7 +5,7 @@ using Wsd.Errors;
 namespace Wsd.Storage.Chunked;
 
 /// <summary>
-/// The object under a chunked backup's name (docs/chunked-backups.md, "Storage layout (planned)"):
+/// The object under a chunked backup's name (docs/chunked-backups.md, "Storage layout"):
 /// a short text naming the chunks of the recipe, which in turn names the chunks of the tar stream.
 /// It opens with a fixed preamble, which is how a restore tells it from a tar archive: the preamble
 /// puts letters where a tar header keeps its octal checksum (bytes 148-155), so no tar archive can

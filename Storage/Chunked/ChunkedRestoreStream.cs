@@ -4,7 +4,7 @@ namespace Wsd.Storage.Chunked;
 
 /// <summary>
 /// The tar stream a chunked backup stands for, read from its packs, every chunk checked against its
-/// ID before a byte of it is handed on (docs/chunked-backups.md, "Restores"). The recipe is read first,
+/// ID before a byte of it is handed on (docs/chunked-backups.md, "Storage layout"). The recipe is read first,
 /// from the chunks the manifest names; the stream must come to exactly the manifest's length.
 /// Consecutive chunks that lie back to back in one pack are fetched as one range, several ranges
 /// are fetched and checked at once ahead of the reader, and a chunk stored plain is handed on from
@@ -158,6 +158,8 @@ public sealed class ChunkedRestoreStream : Stream
             }
             if (_ahead.Count == 0)
                 return 0;
+            if (_nextRange > 0)
+                Errors.CrashPoints.Pass(Errors.CrashPoints.ChunkedRestoreRange);
             var (next, nextBuffer) = _ahead.Dequeue();
             _chunks = next.GetAwaiter().GetResult();
             _buffer = nextBuffer;

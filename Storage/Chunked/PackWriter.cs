@@ -33,15 +33,15 @@ public sealed class PackWriter : IDisposable
     /// <summary>Stores <paramref name="plain"/>, compressed when that saves at least a sixteenth of it.</summary>
     public PackEntry Add(ReadOnlySpan<byte> plain) => Add(plain, ChunkId.Of(plain));
 
-    /// <summary>The same, for a caller that has hashed the chunk already (to look it up first).</summary>
-    public PackEntry Add(ReadOnlySpan<byte> plain, ChunkId id)
+    /// <summary>The same, for a caller that has hashed the chunk already (to look it up first); <paramref name="compress"/> false stores it plain whatever the level.</summary>
+    public PackEntry Add(ReadOnlySpan<byte> plain, ChunkId id, bool compress = true)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         if (plain.Length > PackFormat.MaxChunkBytes)
             throw new ArgumentOutOfRangeException(nameof(plain), plain.Length, $"a chunk holds at most {PackFormat.MaxChunkBytes} bytes");
         ReadOnlySpan<byte> stored = plain;
         bool compressed = false;
-        if (_compressor is not null)
+        if (_compressor is not null && compress)
         {
             int bound = Compressor.GetCompressBound(plain.Length);
             if (_scratch.Length < bound)

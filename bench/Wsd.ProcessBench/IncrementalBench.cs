@@ -37,7 +37,12 @@ static class IncrementalBench
                 Shell.Run(command(source, Path.Combine(tree, name)));
             var realFiles = Directory.EnumerateFiles(tree, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).ToList();
             long realBytes = realFiles.Sum(f => new FileInfo(f).Length);
-            await RunTreeAsync(root, work, tree, $"real tree ({string.Join(" + ", real.Select(r => r.Name))}), {realFiles.Count:N0} files, {realBytes / 1e6:N0} MB", runs, report);
+            string realLabel = $"real tree ({string.Join(" + ", real.Select(r => r.Name))}), {realFiles.Count:N0} files, {realBytes / 1e6:N0} MB";
+            await RunTreeAsync(root, work, tree, realLabel, runs, report);
+            if (StageRequirements.Missing("storage", root) is { } why)
+                Console.WriteLine($"through S3: skipped: {why}");
+            else
+                await IncrementalS3Bench.RunAsync(root, work, tree, realLabel, report);
         }
         finally
         {
@@ -71,10 +76,10 @@ static class IncrementalBench
         long treeBytes = Directory.EnumerateFiles(tree, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Sum(f => new FileInfo(f).Length);
         await using var tar = await DaemonTool.StartAsync(root, work, "tar", tree);
         await using var chunked = await DaemonTool.StartAsync(root, work, "chunked", tree);
-        // The same with content.backup.chunkCompression, as borg compresses with lz4 and restic with zstd.
-        await using var compressed = await DaemonTool.StartAsync(root, work, "chunked", tree, compression: -1);
-        var churn = new Churn(tree, [tar.Content, chunked.Content, compressed.Content]);
-        IBackupTool[] tools = [tar, chunked, compressed, new ResticTool(work, tree), new BorgTool(work, tree)];
+        // The same with content.backup.chunkCompression 0: every chunk plain, no compression budget spent.
+        await using var plain = await DaemonTool.StartAsync(root, work, "chunked", tree, compression: 0);
+        var churn = new Churn(tree, [tar.Content, chunked.Content, plain.Content]);
+        IBackupTool[] tools = [tar, chunked, plain, new ResticTool(work, tree), new BorgTool(work, tree)];
         var steps = new Dictionary<string, Dictionary<string, List<(double Seconds, long Added)>>>();
         void Record(string step, IBackupTool tool, double seconds, long added)
         {
@@ -120,10 +125,10 @@ static class IncrementalBench
             }
         }
         var total = tools.ToDictionary(t => t.Name, t => t.StoredBytes());
-        long tarPeak = tar.PeakRss(), chunkedPeak = chunked.PeakRss(), compressedPeak = compressed.PeakRss();
+        long tarPeak = tar.PeakRss(), chunkedPeak = chunked.PeakRss(), plainPeak = plain.PeakRss();
         await tar.DisposeAsync();
         await chunked.DisposeAsync();
-        await compressed.DisposeAsync();
+        await plain.DisposeAsync();
         // The next tree starts with empty stores and daemons that know no workspace.
         Shell.Run($"rm -rf {work}/daemon-* {work}/restic {work}/restic-cache {work}/borg {work}/borg-base");
 
@@ -136,7 +141,7 @@ static class IncrementalBench
         Console.WriteLine($"| store at the end | {string.Join(" | ", tools.Select(t => MB(total[t.Name])))} |");
         Console.WriteLine();
         Console.WriteLine(S($"Medians of {runs} runs where a step repeats (min-max). \"+\" is what the store grew by; the tar format overwrites its one object, so for it the figure is the object it sent."));
-        Console.WriteLine(S($"daemon peak RSS: tar {tarPeak / 1048576.0:F1} MiB, chunked {chunkedPeak / 1048576.0:F1} MiB, chunked with zstd {compressedPeak / 1048576.0:F1} MiB"));
+        Console.WriteLine(S($"daemon peak RSS: tar {tarPeak / 1048576.0:F1} MiB, chunked {chunkedPeak / 1048576.0:F1} MiB, chunked plain {plainPeak / 1048576.0:F1} MiB"));
 
         string section = $"incremental, {label}";
         double Median(string step, string tool) => BenchClient.Percentile(steps[step][tool].Select(r => r.Seconds).ToList(), 50);
@@ -153,11 +158,11 @@ static class IncrementalBench
         Time("restore", chunked.Name, tar.Name);
         report.Add(section, "ten 1%-churn backups: stored", MB(total[chunked.Name] - tenBefore[chunked.Name]), "borg", MB(total["borg"] - tenBefore["borg"]),
             (double)(total[chunked.Name] - tenBefore[chunked.Name]) / Math.Max(1, total["borg"] - tenBefore["borg"]));
-        Time("first backup", compressed.Name, tar.Name);
-        report.Add(section, $"1% change backup: bytes added, {compressed.Name}", MB(MedianAdded("1% change backup", compressed.Name)), "borg",
-            MB(MedianAdded("1% change backup", "borg")), (double)MedianAdded("1% change backup", compressed.Name) / Math.Max(1, MedianAdded("1% change backup", "borg")));
-        report.Add(section, $"ten 1%-churn backups: stored, {compressed.Name}", MB(total[compressed.Name] - tenBefore[compressed.Name]), "borg",
-            MB(total["borg"] - tenBefore["borg"]), (double)(total[compressed.Name] - tenBefore[compressed.Name]) / Math.Max(1, total["borg"] - tenBefore["borg"]));
+        Time("first backup", plain.Name, tar.Name);
+        report.Add(section, $"1% change backup: bytes added, {plain.Name}", MB(MedianAdded("1% change backup", plain.Name)), "borg",
+            MB(MedianAdded("1% change backup", "borg")), (double)MedianAdded("1% change backup", plain.Name) / Math.Max(1, MedianAdded("1% change backup", "borg")));
+        report.Add(section, $"ten 1%-churn backups: stored, {plain.Name}", MB(total[plain.Name] - tenBefore[plain.Name]), "borg",
+            MB(total["borg"] - tenBefore["borg"]), (double)(total[plain.Name] - tenBefore[plain.Name]) / Math.Max(1, total["borg"] - tenBefore["borg"]));
         report.Add(section, "daemon peak RSS: chunked", S($"{chunkedPeak / 1048576.0:F1} MiB"), "tar format", S($"{tarPeak / 1048576.0:F1} MiB"),
             (double)chunkedPeak / tarPeak);
     }
@@ -237,10 +242,11 @@ interface IBackupTool
     long AddedBytes(long before) => StoredBytes() - before;
 }
 
-sealed class ResticTool(string work, string tree) : IBackupTool
+/// <param name="repository">A restic repository URL (s3:...); a directory in <paramref name="work"/> when null.</param>
+sealed class ResticTool(string work, string tree, string? repository = null, string environment = "") : IBackupTool
 {
-    readonly string _repository = Path.Combine(work, "restic");
-    readonly string _environment = $"RESTIC_PASSWORD=bench RESTIC_CACHE_DIR={work}/restic-cache";
+    readonly string _repository = repository ?? Path.Combine(work, "restic");
+    readonly string _environment = $"RESTIC_PASSWORD=bench RESTIC_CACHE_DIR={work}/restic-cache {environment}";
     bool _initialised;
 
     public string Name => "restic";
@@ -249,7 +255,7 @@ sealed class ResticTool(string work, string tree) : IBackupTool
     {
         if (!_initialised)
         {
-            Shell.Run($"rm -rf {_repository} {work}/restic-cache && {_environment} restic -q -r {_repository} init >/dev/null");
+            Shell.Run($"rm -rf {(repository is null ? _repository : "")} {work}/restic-cache && {_environment} restic -q -r {_repository} init >/dev/null");
             _initialised = true;
         }
         Shell.Run($"cd {tree} && {_environment} restic -q -r {_repository} backup --host bench . >/dev/null");
@@ -321,19 +327,26 @@ sealed class DaemonTool : IBackupTool, IAsyncDisposable
     /// <summary>The workspace's content: the tree, hardlinked.</summary>
     public string Content => Path.Combine(_area, _id);
 
-    public static async Task<DaemonTool> StartAsync(string root, string work, string format, string tree, int compression = 0)
+    /// <param name="s3">The daemon's content.storage as JSON, for an S3 store; its local store when null.</param>
+    /// <param name="compression">content.backup.chunkCompression; the daemon's default when null.</param>
+    public static async Task<DaemonTool> StartAsync(string root, string work, string format, string tree, int? compression = null, string? s3 = null)
     {
-        string name = compression == 0 ? format : $"{format} zstd{compression}";
+        string name = compression switch { null => format, 0 => $"{format} plain", _ => $"{format} zstd{compression}" };
         string dir = Path.Combine(work, $"daemon-{name.Replace(' ', '-')}");
         Directory.CreateDirectory(dir);
         string store = Path.Combine(dir, "storage"), area = Path.Combine(dir, "area");
-        int port = Daemon.FreePort();
+        int port = Daemon.FreePort(), health = Daemon.FreePort();
         string config = Path.Combine(dir, "wsd.json");
+        string storage = s3 ?? $$"""{ "local": { "root": "{{store}}" } }""";
         await File.WriteAllTextAsync(config, $$"""
-            { "service": { "address": "127.0.0.1:{{port}}" }, "health": { "address": "127.0.0.1:{{Daemon.FreePort()}}" }, "log": { "level": "warning" },
-              "content": { "workingArea": "{{area}}", "minFreeBytes": 0, "backup": { "format": "{{format}}", "chunkCompression": {{compression}} }, "storage": { "local": { "root": "{{store}}" } } } }
+            { "service": { "address": "127.0.0.1:{{port}}" }, "health": { "address": "127.0.0.1:{{health}}" }, "log": { "level": "warning" },
+              "content": { "workingArea": "{{area}}", "minFreeBytes": 0, "backup": { "format": "{{format}}"{{(compression is { } level ? $", \"chunkCompression\": {level}" : "")}} },
+                           "storage": {{storage}} } }
             """);
-        var tool = new DaemonTool(name, Daemon.Aot(root).Start(dir, config), Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}"), store, area);
+        var tool = new DaemonTool(name, Daemon.Aot(root).Start(dir, config), Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}"), store, area)
+        {
+            HealthPort = health,
+        };
         try
         {
             await BenchClient.WaitReady(tool._client);
@@ -368,6 +381,17 @@ sealed class DaemonTool : IBackupTool, IAsyncDisposable
     public long AddedBytes(long before) => Name == "wsd tar" ? StoredBytes() : StoredBytes() - before;
 
     public long PeakRss() => BenchClient.Memory(_daemon.Id, "VmHWM");
+
+    public int HealthPort { get; private init; }
+
+    /// <summary>A counter of the daemon's /metrics, 0 when it has none yet.</summary>
+    public async Task<long> CounterAsync(string series)
+    {
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync($"http://127.0.0.1:{HealthPort}/metrics");
+        string? line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? 0 : (long)double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -18,8 +18,8 @@ namespace Wsd.ProcessBench;
 static class StorageBench
 {
     const string Bucket = "wsd-bench";
-    const string AccessKey = "WSDBENCHACCESSKEY0001";
-    const string SecretKey = "wsd-bench-secret-key-not-for-production";
+    internal const string AccessKey = "WSDBENCHACCESSKEY0001";
+    internal const string SecretKey = "wsd-bench-secret-key-not-for-production";
 
     /// <summary>The script that starts and stops the cluster.</summary>
     public static string ClusterScript(string root) => Path.Combine(root, "tests", "rgw", "cluster.sh");
@@ -185,7 +185,7 @@ static class StorageBench
     }
 
     // The SDK as the daemon configures it, trusting the cluster's own certificate over TLS.
-    static AmazonS3Client Client(string endpoint, string certificate) => new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
+    internal static AmazonS3Client Client(string endpoint, string certificate) => new(new BasicAWSCredentials(AccessKey, SecretKey), new AmazonS3Config
     {
         ServiceURL = endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1", Timeout = TimeSpan.FromMinutes(10),
         // As the daemon sends them: no checksums beyond what S3 requires.
@@ -196,7 +196,7 @@ static class StorageBench
     });
 
     // tests/rgw/cluster.sh; its watchdog stops the cluster should this process die first.
-    static void Cluster(string root, long memstoreGiB, params string[] args)
+    internal static void Cluster(string root, long memstoreGiB, params string[] args)
     {
         var start = new ProcessStartInfo(ClusterScript(root), args) { UseShellExecute = false, RedirectStandardOutput = true };
         start.Environment["RGW_ACCESS_KEY"] = AccessKey;

@@ -100,6 +100,25 @@ public class ChunkedBackupTests
     }
 
     [Fact]
+    public void NewChunksAreCompressedWithinTheBudgetAndStoredPlainAfterIt()
+    {
+        // Text that compresses well, in about 16 KiB chunks.
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 200_000).Select(i => $"line {i} of a source file\n")));
+        var store = new MemoryPackStore();
+        var options = Options with { ZstdLevel = -1, CompressionBudgetBytes = 1 << 20 };
+        using var writer = new ChunkedBackupWriter(store, new Dictionary<ChunkId, ChunkRef>(), options);
+        writer.Write(text);
+        var manifest = writer.Complete();
+
+        var recipe = ChunkedRestoreStream.ReadRecipe(store, manifest, "m");
+        long compressed = recipe.Where(r => r.Entry.Compressed).Sum(r => (long)r.Entry.PlainLength);
+        Assert.InRange(compressed, 1 << 20, (1 << 20) + (64 << 10)); // the budget, and the chunk that crossed it
+        Assert.Contains(recipe, r => !r.Entry.Compressed);
+        Assert.True(recipe.Where(r => r.Entry.Compressed).All(r => r.Entry.StoredLength < r.Entry.PlainLength / 4));
+        Assert.Equal(text, Restore(store, manifest));
+    }
+
+    [Fact]
     public void AChunkDamagedInItsPackFailsTheRestoreAsDataLoss()
     {
         using var dir = new TempDirectory();
