@@ -230,6 +230,28 @@ public sealed class SessionStoreTests : IDisposable
     }
 
     [Fact]
+    public void AFilesCacheGoesWithItsWorkspaceAndNeverPassesToANewOneOfTheSameId()
+    {
+        var store = NewStore();
+        store.Create(Spec("ws-live"));
+        foreach (var id in new[] { "ws-live", "gone-old", "gone-new" })
+            File.WriteAllText(_area.FilesCache(id), "cache");
+        File.SetLastWriteTimeUtc(_area.FilesCache("ws-live"), _clock.GetUtcNow().UtcDateTime.AddHours(-3));
+        File.SetLastWriteTimeUtc(_area.FilesCache("gone-old"), _clock.GetUtcNow().UtcDateTime.AddHours(-3));
+
+        Assert.Equal(1, store.RemoveOrphans(TimeSpan.FromHours(2)));
+        Assert.True(File.Exists(_area.FilesCache("ws-live")));
+        Assert.False(File.Exists(_area.FilesCache("gone-old")));
+        Assert.True(File.Exists(_area.FilesCache("gone-new"))); // young: a dispose may be finishing
+
+        // A new workspace of an ID starts without the cache an earlier one of that ID left.
+        store.Create(Spec("gone-new"));
+        Assert.False(File.Exists(_area.FilesCache("gone-new")));
+        // And no ID can be taken for one.
+        Assert.Equal(ErrorCode.InvalidArgument, Assert.Throws<WsdException>(() => store.Create(Spec("ws-live.files-cache"))).Code);
+    }
+
+    [Fact]
     public async Task RemovingContentNeverFollowsASymlinkOutOfIt()
     {
         var store = NewStore();
