@@ -165,9 +165,23 @@ public sealed class ChunkedRestoreStream : Stream
             _buffer = nextBuffer;
             _chunk = 0;
         }
-        int n = Math.Min(destination.Length, _current.Length);
-        _current.Span[..n].CopyTo(destination);
-        _current = _current[n..];
+        // As much as the range at hand holds: a source tree's chunks are a few KiB each, and a call
+        // per chunk would cost more than the copy.
+        int n = 0;
+        while (n < destination.Length)
+        {
+            if (_current.IsEmpty)
+            {
+                if (_chunk == _chunks.Length)
+                    break;
+                _current = _chunks[_chunk++];
+                continue;
+            }
+            int take = Math.Min(destination.Length - n, _current.Length);
+            _current.Span[..take].CopyTo(destination[n..]);
+            _current = _current[take..];
+            n += take;
+        }
         _position += n;
         return n;
     }
