@@ -15,8 +15,6 @@ public sealed class ArchiveStats
     public long SparseFiles { get; set; }
     /// <summary>Bytes of file content archived or restored; a sparse file counts its data, not its holes.</summary>
     public long DataBytes { get; set; }
-    /// <summary>Files whose data the target already held (a files-cache hit of a chunked backup), so they were not read; a subset of <see cref="Files"/>.</summary>
-    public long FilesUnread { get; set; }
     /// <summary>Bytes of the tar stream itself (before compression).</summary>
     public long TarBytes { get; set; }
     public long SocketsSkipped { get; set; }

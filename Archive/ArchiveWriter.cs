@@ -248,7 +248,6 @@ public sealed unsafe class ArchiveWriter : IDisposable
                 _output.Zeros((int)TarFormat.PaddingOf(_entry.Size));
                 _stats.Files++;
                 _stats.DataBytes += _entry.Size;
-                _stats.FilesUnread++;
                 return;
             }
         }

@@ -62,11 +62,8 @@ static class StoredArchiveCommand
 
     static void CheckDigest(ObjectLocation location, StoredObject stored, Sha256Stream hashed, ChunkedManifest? manifest)
     {
-        if (manifest is not null)
-            return; // every chunk was checked against its ID as it was read
-        string digest = hashed.HexDigest();
-        if (stored.Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))
-            throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: its SHA-256 is {digest}, but {expected} was stored with it");
+        if (manifest is null) // a chunked stream's chunks were each checked against their IDs as they were read
+            stored.RequireDigest(hashed.HexDigest(), location);
     }
 
     static async Task<int> ToTarAsync(IObjectStore store, ObjectLocation location)

@@ -44,9 +44,7 @@ public sealed class ArchiveRestorer(IObjectStore store, IdMap uids, IdMap gids, 
             e.Data[Linux.FilesystemFaults.NeededBytesKey] = stored.Length;
             throw;
         }
-        string digest = hashed.HexDigest();
-        if (stored.Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))
-            throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: its SHA-256 is {digest}, but {expected} was stored with it");
+        stored.RequireDigest(hashed.HexDigest(), location);
         return true;
     }
 }

@@ -67,9 +67,7 @@ public static class ChunkedObjects
             throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: it is marked as a chunked-backup manifest, and is {stored.Length} bytes, more than a manifest may be");
         byte[] rest = await ReadUpToAsync(stored.Content, (int)stored.Length - head.Length, cancellationToken);
         byte[] bytes = [.. head, .. rest];
-        string digest = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        if (stored.Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))
-            throw new WsdException(ErrorCode.DataLoss, $"{location.Qualified} is damaged: its SHA-256 is {digest}, but {expected} was stored with it");
+        stored.RequireDigest(Convert.ToHexStringLower(SHA256.HashData(bytes)), location);
         return ChunkedManifest.Parse(bytes, location.Qualified);
     }
 

@@ -63,5 +63,12 @@ public sealed class StoredObject(Stream content, long length, string? sha256) : 
     public long Length { get; } = length;
     public string? Sha256 { get; } = sha256;
 
+    /// <summary>DATA_LOSS when the object's bytes hash to another digest than the one stored with it.</summary>
+    public void RequireDigest(string digest, ObjectLocation location)
+    {
+        if (Sha256 is { } expected && !string.Equals(expected, digest, StringComparison.OrdinalIgnoreCase))
+            throw new Errors.WsdException(Errors.ErrorCode.DataLoss, $"{location.Qualified} is damaged: its SHA-256 is {digest}, but {expected} was stored with it");
+    }
+
     public ValueTask DisposeAsync() => Content.DisposeAsync();
 }

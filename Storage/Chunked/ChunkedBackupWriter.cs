@@ -58,13 +58,6 @@ public sealed class ChunkedBackupWriter : Stream, Archive.ILargeMemberTarget
 
     public ChunkedBackupStats Stats { get; } = new();
 
-    /// <summary>The next <paramref name="length"/> bytes are one large member's data (<see cref="ChunkSplitter.BeginLarge"/>).</summary>
-    public void BeginLarge(long length)
-    {
-        _openFile = null;
-        _splitter.BeginLarge(length);
-    }
-
     public long LargeMemberBytes => _options.LargeMemberBytes;
 
     // Asked on the archive's walking thread: _held is only read after the constructor.

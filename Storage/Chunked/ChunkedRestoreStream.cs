@@ -137,44 +137,19 @@ public sealed class ChunkedRestoreStream : Stream
         return new byte[Math.Max(length, RangeBytes)];
     }
 
+    // As much as the range at hand holds: a source tree's chunks are a few KiB each, and a call
+    // per chunk would cost more than the copy. The next range is waited for only when nothing was copied yet.
     public override int Read(Span<byte> destination)
     {
-        while (_current.IsEmpty)
-        {
-            if (_chunk < _chunks.Length)
-            {
-                _current = _chunks[_chunk++];
-                continue;
-            }
-            // Every chunk of the last range was handed on: its buffer is free.
-            if (_buffer is not null)
-                _spare.Push(_buffer);
-            _buffer = null;
-            while (_ahead.Count < RangesAhead && _nextRange < _ranges.Count)
-            {
-                var range = _ranges[_nextRange++];
-                var buffer = BufferFor(BufferLength(_recipe, range));
-                _ahead.Enqueue((Task.Run(() => FetchAsync(_store, _recipe, range, buffer, _name, _stop.Token)), buffer));
-            }
-            if (_ahead.Count == 0)
-                return 0;
-            if (_nextRange > 0)
-                Errors.CrashPoints.Pass(Errors.CrashPoints.ChunkedRestoreRange);
-            var (next, nextBuffer) = _ahead.Dequeue();
-            _chunks = next.GetAwaiter().GetResult();
-            _buffer = nextBuffer;
-            _chunk = 0;
-        }
-        // As much as the range at hand holds: a source tree's chunks are a few KiB each, and a call
-        // per chunk would cost more than the copy.
         int n = 0;
         while (n < destination.Length)
         {
             if (_current.IsEmpty)
             {
-                if (_chunk == _chunks.Length)
+                if (_chunk < _chunks.Length)
+                    _current = _chunks[_chunk++];
+                else if (n > 0 || !NextRange())
                     break;
-                _current = _chunks[_chunk++];
                 continue;
             }
             int take = Math.Min(destination.Length - n, _current.Length);
@@ -184,6 +159,28 @@ public sealed class ChunkedRestoreStream : Stream
         }
         _position += n;
         return n;
+    }
+
+    // Every chunk of the last range was handed on: its buffer is free for a range fetched ahead. False at the end.
+    bool NextRange()
+    {
+        if (_buffer is not null)
+            _spare.Push(_buffer);
+        _buffer = null;
+        while (_ahead.Count < RangesAhead && _nextRange < _ranges.Count)
+        {
+            var range = _ranges[_nextRange++];
+            var buffer = BufferFor(BufferLength(_recipe, range));
+            _ahead.Enqueue((Task.Run(() => FetchAsync(_store, _recipe, range, buffer, _name, _stop.Token)), buffer));
+        }
+        if (_ahead.Count == 0)
+            return false;
+        Errors.CrashPoints.Pass(Errors.CrashPoints.ChunkedRestoreRange);
+        var (next, nextBuffer) = _ahead.Dequeue();
+        _chunks = next.GetAwaiter().GetResult();
+        _buffer = nextBuffer;
+        _chunk = 0;
+        return true;
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
